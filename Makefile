@@ -1,0 +1,52 @@
+# kfed developer commands. Every target sets up its own virtual environment first (.venv), so a
+# fresh machine with only Python 3.11+ and pip needs nothing else:
+#   make test    set up, lint, type-check, check import layers, run the default test suite
+#   make sim     set up and run the nine simulated clusters of the 2016 walk-through
+# See README.md for the rest.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.kfed-installed
+PKGS   := protos hub plugins/local
+PYPROJECTS := $(foreach p,$(PKGS),$(p)/pyproject.toml)
+
+.PHONY: setup test test-fast test-all lint typecheck layers sim bench clean
+
+setup: $(STAMP)
+
+$(STAMP): $(PYPROJECTS) requirements-dev.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "kfed needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements-dev.txt $(foreach p,$(PKGS),-e $(p))
+	@touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+# The default suite (what CI and the README run). Slow suites are opt-in: make test-all.
+test: lint typecheck layers
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -x -q
+
+test-all: lint typecheck layers
+	KFED_SLOW=1 $(BIN)/pytest
+
+sim: $(STAMP)
+	$(BIN)/kfed sim up --preset seed --kubeconfig sim-kubeconfig.yaml
+
+bench: $(STAMP)
+	$(BIN)/python bench/sim_bench.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
