@@ -112,7 +112,11 @@ class SchemaNode:
         if isinstance(ref_path, str) and ref_path.startswith(_REF_PREFIX):
             name = ref_path[len(_REF_PREFIX) :]
             target = self.defs.get(name, {})
-            # A $ref may carry its own siblings (description); the target's shape wins.
+            # A $ref may carry siblings: a description (ignored) or the field's own list and
+            # patch semantics (spec.strategy is "retainKeys"), which apply on top of the target.
+            extensions = {k: v for k, v in raw.items() if k.startswith("x-kubernetes-")}
+            if extensions:
+                target = {**target, **extensions}
             return SchemaNode(raw=target, defs=self.defs, ref=name, crd=self.crd)
         return SchemaNode(raw=raw, defs=self.defs, ref=None, crd=self.crd)
 
