@@ -173,6 +173,17 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
+def invalid_options(field_name: str, value: Any, detail: str) -> ApiError:
+    """``422 Invalid`` for bad DeleteOptions (or other option objects)."""
+    error = FieldError(type="FieldValueNotSupported", field=field_name, value=value, detail=detail)
+    return ApiError(
+        422,
+        "Invalid",
+        f'DeleteOptions.meta.k8s.io "" is invalid: {error.message()}',
+        {"kind": "DeleteOptions", "group": "meta.k8s.io", "causes": [error.cause()]},
+    )
+
+
 def forbidden(plural: str, group: str, name: str, why: str) -> ApiError:
     """``403 Forbidden`` (for example a create in a terminating namespace)."""
     qualified = _qualified(plural, group)

@@ -248,6 +248,8 @@ class ResourceRegistry:
 
     def __init__(self, types: Iterable[ResourceType] | None = None) -> None:
         self._types: dict[tuple[str, str, str], ResourceType] = {}
+        self.generation = 0
+        """Bumped whenever the set of served types changes (caches of documents key on it)."""
         for resource_type in builtin_types() if types is None else types:
             self.add(resource_type)
 
@@ -255,12 +257,15 @@ class ResourceRegistry:
         """Serve ``resource_type`` (replacing a type with the same group, version and plural)."""
         key = (resource_type.group, resource_type.version, resource_type.plural)
         self._types[key] = resource_type
+        self.generation += 1
 
     def remove_crd(self, crd_name: str) -> list[ResourceType]:
         """Stop serving every type that CRD ``crd_name`` served; returns them."""
         gone = [t for t in self._types.values() if t.crd_name == crd_name]
         for resource_type in gone:
             del self._types[(resource_type.group, resource_type.version, resource_type.plural)]
+        if gone:
+            self.generation += 1
         return gone
 
     def get(self, group: str, version: str, plural: str) -> ResourceType | None:

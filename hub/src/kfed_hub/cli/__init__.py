@@ -1,0 +1,1 @@
+"""The ``kfed`` command line: kubectl habits, one subcommand per noun-verb pair."""

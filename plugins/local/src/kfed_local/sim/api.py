@@ -1,0 +1,660 @@
+"""The API logic of one simulated cluster: what kube-apiserver does between HTTP and storage.
+
+Layer: below the HTTP server and the controllers, above the store and the pure modules. Every
+verb (create, get, list, update, patch, delete, watch) runs here with kube-apiserver's semantics:
+name and namespace checks, defaulting, admission (allocations, namespace lifecycle), strict or
+pruning field validation, semantic validation, optimistic concurrency, generation, managedFields,
+status subresources and dry runs. Deletion (finalizers, graceful deletion, propagation) lives in
+:mod:`kfed_local.sim.deletion`; kind-specific admission in :mod:`kfed_local.sim.admission`.
+
+Controllers call the same methods the HTTP layer calls, so their writes follow the same rules and
+reach watchers in the same way. Not thread-safe: runs on the cluster's event loop; every method is
+synchronous and therefore atomic with respect to other requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jsonpatch
+import yaml
+
+from kfed_local.sim import admission, errors, objects
+from kfed_local.sim.apply import ApplyConflictError, server_side_apply, update_managed_fields
+from kfed_local.sim.defaults import apply_defaults
+from kfed_local.sim.deletion import pending_finalizers
+from kfed_local.sim.errors import ApiError, PatchError, SelectorError
+from kfed_local.sim.resources import ResourceRegistry, ResourceType
+from kfed_local.sim.selectors import object_fields, parse_field_selector, parse_label_selector
+from kfed_local.sim.store import ObjectStore, StoredObject
+from kfed_local.sim.strategic import json_merge_patch, strategic_merge_patch
+from kfed_local.sim.validation import check_structure, validate_object
+
+FieldValidation = Literal["Strict", "Warn", "Ignore"]
+PatchType = Literal["json", "merge", "strategic", "apply"]
+
+PATCH_CONTENT_TYPES: Mapping[str, PatchType] = {
+    "application/json-patch+json": "json",
+    "application/merge-patch+json": "merge",
+    "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": "apply",
+    "application/apply-patch+json": "apply",
+}
+
+# Kinds whose metadata.generation kube-apiserver maintains (custom resources always have one).
+_GENERATION_KINDS = frozenset(
+    {"apps/deployments", "apps/replicasets", "/pods", "apiextensions.k8s.io/customresourcedefinitions"}
+)
+# Kinds that keep the status a client sends on create (kubelets register nodes with status).
+_STATUS_ON_CREATE = frozenset({"/nodes", "/namespaces"})
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestContext:
+    """Who writes and how: the field manager and the request's options."""
+
+    field_manager: str
+    manager_given: bool = True
+    """False when the manager was derived from the User-Agent (apply needs an explicit one)."""
+    dry_run: bool = False
+    field_validation: FieldValidation = "Warn"
+    user: str = "system:admin"
+
+
+INTERNAL = RequestContext(field_manager="kube-controller-manager", field_validation="Ignore")
+"""The context controllers write with unless they name their own manager."""
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """The outcome of a write: the object as stored (or as it would be, for a dry run)."""
+
+    obj: dict[str, Any]
+    created: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ListResult:
+    """One page of a list."""
+
+    items: list[StoredObject]
+    resource_version: int
+    continue_token: str = ""
+    remaining: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selectors:
+    """The label and field selectors of a list, watch or deletecollection."""
+
+    label: str = ""
+    field: str = ""
+
+
+class ClusterApi:
+    """kube-apiserver semantics over one cluster's :class:`ObjectStore`."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        registry: ResourceRegistry,
+        *,
+        clock: Clock,
+        allocator: admission.Allocator,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.allocator = allocator
+
+    def now(self) -> str:
+        """The current time as a Kubernetes timestamp."""
+        return objects.rfc3339(self.clock())
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get(self, rt: ResourceType, namespace: str, name: str) -> StoredObject:
+        """The object, or 404 NotFound."""
+        entry = self.store.get(rt.storage_key, namespace if rt.namespaced else "", name)
+        if entry is None:
+            raise errors.not_found(rt.plural, rt.group, name)
+        return self._served(rt, entry)
+
+    def _served(self, rt: ResourceType, entry: StoredObject) -> StoredObject:
+        # Objects are stored in the version they were written in; one stored version per
+        # resource, so no conversion is needed beyond the apiVersion each type declares.
+        if entry.obj.get("apiVersion") == rt.api_version:
+            return entry
+        converted = dict(entry.obj)
+        converted["apiVersion"] = rt.api_version
+        return StoredObject(converted, entry.rv)
+
+    def matcher(self, rt: ResourceType, selectors: Selectors) -> Callable[[dict[str, Any]], bool]:
+        """A predicate for objects that match the selectors (400 if a selector is bad)."""
+        try:
+            labels = parse_label_selector(selectors.label) if selectors.label else None
+            fields = parse_field_selector(selectors.field) if selectors.field else None
+            if fields is not None:
+                fields.check_supported(rt.group, rt.plural)
+        except SelectorError as exc:
+            raise errors.bad_request(str(exc)) from exc
+        if labels is None and fields is None:
+            return lambda obj: True
+
+        def accepts(obj: dict[str, Any]) -> bool:
+            if labels is not None and not labels.matches(objects.labels_of(obj)):
+                return False
+            return fields is None or fields.matches(object_fields(rt.group, rt.plural, obj))
+
+        return accepts
+
+    def list(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        selectors: Selectors = Selectors(),
+        *,
+        limit: int = 0,
+        continue_token: str = "",
+    ) -> ListResult:
+        """Objects of one resource, filtered and optionally paged (``limit`` / ``continue``).
+
+        Pages continue after the last key of the previous page in the current state (a
+        simplification: kube-apiserver serves later pages from the first page's snapshot).
+        """
+        accepts = self.matcher(rt, selectors)
+        entries = self.store.items(rt.storage_key, namespace if rt.namespaced else None)
+        start_after: tuple[str, str] | None = None
+        if continue_token:
+            start_after = _decode_continue(continue_token)
+            entries = [e for e in entries if objects.object_key_tuple(e.obj) > start_after]
+        matching = [self._served(rt, e) for e in entries if accepts(e.obj)]
+        rv = self.store.resource_version
+        if limit and len(matching) > limit:
+            page = matching[:limit]
+            last = objects.object_key_tuple(page[-1].obj)
+            return ListResult(page, rv, _encode_continue(last, rv), len(matching) - limit)
+        return ListResult(matching, rv)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        body: Mapping[str, Any],
+        ctx: RequestContext,
+        *,
+        subresource: str | None = None,
+    ) -> WriteResult:
+        """POST a new object (201), with generateName, defaults, admission and validation."""
+        if subresource is not None:
+            raise errors.method_not_allowed(f"create is not supported on {rt.plural}/{subresource}")
+        return self._create(rt, namespace, self._decode(rt, body), ctx)
+
+    def _create(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        obj: dict[str, Any],
+        ctx: RequestContext,
+        *,
+        managed_fields: list[dict[str, Any]] | None = None,
+    ) -> WriteResult:
+        meta = obj.setdefault("metadata", {})
+        self._check_namespace_matches(rt, namespace, meta)
+        if rt.namespaced:
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        name = meta.get("name") or ""
+        if not name and meta.get("generateName"):
+            meta["name"] = name = self._generated_name(rt, namespace, meta["generateName"])
+        if rt.namespaced:
+            admission.check_namespace_accepts(self, rt, namespace, name or "")
+        result = WriteResult(obj)
+        obj, result.warnings = self._structure(rt, obj, ctx.field_validation)
+        meta = obj["metadata"]
+        for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            meta.pop(key, None)
+        if rt.subresources & {"status"} and rt.storage_key not in _STATUS_ON_CREATE:
+            obj.pop("status", None)
+        obj = apply_defaults(rt.group, rt.version, rt.kind, obj)
+        obj = admission.admit_create(self, rt, obj, ctx)
+        self._validate(rt, obj, None)
+        if self.store.get(rt.storage_key, namespace if rt.namespaced else "", obj["metadata"]["name"]):
+            raise errors.already_exists(rt.plural, rt.group, obj["metadata"]["name"])
+        now = self.now()
+        meta = obj["metadata"]
+        meta["uid"] = objects.new_uid()
+        meta["creationTimestamp"] = now
+        if _tracks_generation(rt):
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
+        if managed_fields is None:
+            managed_fields = update_managed_fields(
+                None, obj, manager=ctx.field_manager, schema=rt.schema,
+                api_version=rt.api_version, now=now,
+            )
+        meta["managedFields"] = managed_fields
+        result.obj = obj
+        result.created = True
+        if not ctx.dry_run:
+            self.allocator.commit(rt, obj)
+            result.obj = self.store.put(rt.storage_key, obj).obj
+        return result
+
+    def update(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        body: Mapping[str, Any],
+        ctx: RequestContext,
+        *,
+        subresource: str | None = None,
+    ) -> WriteResult:
+        """PUT a whole object; a stale ``resourceVersion`` is a 409 Conflict."""
+        if subresource is not None and subresource not in rt.subresources:
+            raise errors.not_found(rt.plural, rt.group, f"{name}/{subresource}")
+        obj = self._decode(rt, body)
+        meta = obj.setdefault("metadata", {})
+        self._check_namespace_matches(rt, namespace, meta)
+        if meta.get("name") and meta["name"] != name:
+            raise errors.bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+            )
+        meta["name"] = name
+        if rt.namespaced:
+            meta["namespace"] = namespace
+        old = self.store.get(rt.storage_key, namespace if rt.namespaced else "", name)
+        if old is None:
+            if subresource is None and rt.storage_key in admission.CREATE_ON_UPDATE:
+                return self._create(rt, namespace, obj, ctx)
+            raise errors.not_found(rt.plural, rt.group, name)
+        wanted_rv = meta.get("resourceVersion")
+        if wanted_rv and wanted_rv != old.obj["metadata"]["resourceVersion"]:
+            raise errors.conflict(
+                rt.plural, rt.group, name,
+                "the object has been modified; please apply your changes to the latest version "
+                "and try again",
+            )
+        return self._replace(rt, old, obj, ctx, subresource=subresource)
+
+    def _replace(
+        self,
+        rt: ResourceType,
+        old: StoredObject,
+        obj: dict[str, Any],
+        ctx: RequestContext,
+        *,
+        subresource: str | None,
+        managed_fields: list[dict[str, Any]] | None = None,
+    ) -> WriteResult:
+        """The shared tail of update, patch and apply on an existing object."""
+        result = WriteResult(obj)
+        obj, result.warnings = self._structure(rt, obj, ctx.field_validation)
+        obj = self._keep_unwritable(rt, old.obj, obj, subresource)
+        # Admission defaults (service account, tolerations, priority) apply on create only.
+        obj = apply_defaults(
+            rt.group, rt.version, rt.kind, obj, service_account_admission=False,
+            default_toleration_seconds=False, priority_admission=False,
+        )
+        if rt.storage_key == "/namespaces" and subresource != "finalize":
+            # Only the finalize subresource changes a namespace's spec.finalizers.
+            obj.setdefault("spec", {})["finalizers"] = list(
+                (old.obj.get("spec") or {}).get("finalizers") or ()
+            )
+        obj = admission.admit_update(self, rt, old.obj, obj, ctx)
+        self._validate(rt, obj, old.obj)
+        meta = obj["metadata"]
+        if objects.is_terminating(old.obj):
+            added = set(meta.get("finalizers") or ()) - set(old.obj["metadata"].get("finalizers") or ())
+            if added:
+                raise errors.forbidden(
+                    rt.plural, rt.group, meta["name"],
+                    "no new finalizers can be added if the object is being deleted, found new "
+                    f"finalizers {sorted(added)}",
+                )
+        if _tracks_generation(rt):
+            generation = old.obj["metadata"].get("generation", 1)
+            meta["generation"] = generation + 1 if _spec_changed(old.obj, obj) else generation
+        now = self.now()
+        if managed_fields is None:
+            managed_fields = update_managed_fields(
+                old.obj, obj, manager=ctx.field_manager, schema=rt.schema,
+                api_version=rt.api_version, now=now, subresource=subresource,
+            )
+        meta["managedFields"] = managed_fields
+        if not managed_fields:
+            del meta["managedFields"]
+        meta["resourceVersion"] = old.obj["metadata"]["resourceVersion"]
+        if _semantically_equal(old.obj, obj):
+            # A no-op write does not bump the resourceVersion nor notify watchers.
+            result.obj = old.obj
+            return result
+        result.obj = obj
+        if ctx.dry_run:
+            return result
+        self.allocator.commit(rt, obj, old.obj)
+        if objects.is_terminating(obj) and not pending_finalizers(obj):
+            # The last finalizer went away: the object is gone now.
+            self.store.put(rt.storage_key, obj)
+            removed = self.store.remove(rt.storage_key, objects.namespace_of(obj), meta["name"])
+            assert removed is not None
+            self.allocator.release(rt, removed.obj)
+            result.obj = removed.obj
+            return result
+        result.obj = self.store.put(rt.storage_key, obj).obj
+        return result
+
+    def _keep_unwritable(
+        self,
+        rt: ResourceType,
+        old: Mapping[str, Any],
+        new: dict[str, Any],
+        subresource: str | None,
+    ) -> dict[str, Any]:
+        """Carry over what a write may not change: identity metadata and the other half of status."""
+        old_meta = old["metadata"]
+        meta = new.setdefault("metadata", {})
+        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                    "generation"):
+            if key in old_meta:
+                meta[key] = old_meta[key]
+            else:
+                meta.pop(key, None)
+        if subresource == "finalize":
+            kept = objects.clone(dict(old))
+            kept["metadata"]["resourceVersion"] = meta.get("resourceVersion", old_meta.get("resourceVersion"))
+            kept.setdefault("spec", {})["finalizers"] = (new.get("spec") or {}).get("finalizers", [])
+            return kept
+        if subresource == "status":
+            kept = {k: v for k, v in old.items() if k not in ("status", "metadata")}
+            kept["metadata"] = objects.clone(old_meta) | {
+                "resourceVersion": meta.get("resourceVersion", old_meta.get("resourceVersion"))
+            }
+            if "managedFields" in meta:
+                kept["metadata"]["managedFields"] = meta["managedFields"]
+            if "status" in new:
+                kept["status"] = new["status"]
+            return kept
+        if "status" in rt.subresources:
+            if "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+        return new
+
+    def patch(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        patch_type: PatchType,
+        body: bytes,
+        ctx: RequestContext,
+        *,
+        subresource: str | None = None,
+        force: bool = False,
+    ) -> WriteResult:
+        """PATCH with a JSON, merge, strategic merge or apply (server-side apply) patch."""
+        if subresource is not None and subresource not in rt.subresources:
+            raise errors.not_found(rt.plural, rt.group, f"{name}/{subresource}")
+        key_ns = namespace if rt.namespaced else ""
+        old = self.store.get(rt.storage_key, key_ns, name)
+        if patch_type == "apply":
+            return self._apply(rt, namespace, name, old, body, ctx, subresource, force)
+        if old is None:
+            raise errors.not_found(rt.plural, rt.group, name)
+        if patch_type == "strategic" and rt.is_custom:
+            raise errors.unsupported_media_type(
+                "application/strategic-merge-patch+json (not supported for custom resources)"
+            )
+        current = objects.clone(self._served(rt, old).obj)
+        try:
+            if patch_type == "json":
+                operations = _parse_json(body, "JSON patch")
+                if not isinstance(operations, list):
+                    raise PatchError("a JSON patch must be a list of operations")
+                patched = jsonpatch.JsonPatch(operations).apply(current)
+            else:
+                document = _parse_json(body, "patch")
+                if not isinstance(document, dict):
+                    raise PatchError("a merge patch must be a JSON object")
+                if patch_type == "merge":
+                    patched = json_merge_patch(current, document)
+                else:
+                    patched = strategic_merge_patch(current, document, rt.schema)
+        except (PatchError, jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+            raise _patch_failed(rt, name, exc) from exc
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patch did not produce an object")
+        patched.setdefault("metadata", {})
+        patched["metadata"]["name"] = name
+        if rt.namespaced:
+            patched["metadata"]["namespace"] = namespace
+        wanted_rv = patched["metadata"].get("resourceVersion")
+        if wanted_rv and wanted_rv != old.obj["metadata"]["resourceVersion"]:
+            raise errors.conflict(
+                rt.plural, rt.group, name,
+                "the object has been modified; please apply your changes to the latest version "
+                "and try again",
+            )
+        return self._replace(rt, old, patched, ctx, subresource=subresource)
+
+    def _apply(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        old: StoredObject | None,
+        body: bytes,
+        ctx: RequestContext,
+        subresource: str | None,
+        force: bool,
+    ) -> WriteResult:
+        try:
+            config = yaml.safe_load(body.decode())
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise errors.bad_request(f"error decoding YAML: {exc}") from exc
+        if not isinstance(config, dict):
+            raise errors.bad_request("an apply patch must be an object")
+        meta = config.get("metadata") or {}
+        if meta.get("name") not in (None, name):
+            raise errors.bad_request(
+                f"the name of the object ({meta.get('name')}) does not match the name on the URL "
+                f"({name})"
+            )
+        config.setdefault("metadata", {})["name"] = name
+        if rt.namespaced:
+            self._check_namespace_matches(rt, namespace, config["metadata"])
+            config["metadata"]["namespace"] = namespace
+        self._check_kind(rt, config)
+        if not ctx.manager_given:
+            raise errors.bad_request(
+                "PATCH, fieldManager: Required value: is required for apply patch"
+            )
+        config, warnings = self._structure(rt, config, ctx.field_validation)
+        if old is None and subresource is not None:
+            raise errors.not_found(rt.plural, rt.group, name)
+        live = None if old is None else self._served(rt, old).obj
+        now = self.now()
+        try:
+            applied = server_side_apply(
+                live, config, manager=ctx.field_manager, force=force, schema=rt.schema,
+                api_version=rt.api_version, now=now, subresource=subresource,
+            )
+        except ApplyConflictError as exc:
+            raise ApiError(
+                409, "Conflict", str(exc),
+                {"name": name, "kind": rt.plural, **({"group": rt.group} if rt.group else {}),
+                 "causes": [{"reason": "FieldManagerConflict", "message": c.message(),
+                             "field": c.path} for c in exc.conflicts]},
+            ) from exc
+        except PatchError as exc:
+            raise _patch_failed(rt, name, exc) from exc
+        managed = applied["metadata"].get("managedFields", [])
+        if old is None:
+            result = self._create(rt, namespace, applied, ctx, managed_fields=managed)
+        else:
+            result = self._replace(rt, old, applied, ctx, subresource=subresource,
+                                   managed_fields=managed)
+        result.warnings[:0] = warnings
+        return result
+
+    def bind_pod(self, namespace: str, name: str, node: str, ctx: RequestContext) -> dict[str, Any]:
+        """Bind a pending pod to ``node`` (``pods/binding``); 409 if it is already bound."""
+        pods = self.registry.get("", "v1", "pods")
+        assert pods is not None
+        pod = self.get(pods, namespace, name).obj
+        if (pod.get("spec") or {}).get("nodeName"):
+            raise errors.conflict(
+                "pods/binding", "", name,
+                f"pod {name} is already assigned to node {pod['spec']['nodeName']!r}",
+            )
+        if objects.is_terminating(pod):
+            raise errors.conflict("pods/binding", "", name, f"pod {name} is being deleted")
+        updated = objects.clone(pod)
+        updated["spec"]["nodeName"] = node
+        status = updated.setdefault("status", {})
+        status["conditions"] = objects.set_condition(
+            status.get("conditions") or [], "PodScheduled", "True", now=self.now()
+        )
+        updated["metadata"]["managedFields"] = update_managed_fields(
+            pod, updated, manager=ctx.field_manager, schema=pods.schema,
+            api_version="v1", now=self.now(),
+        )
+        if ctx.dry_run:
+            return updated
+        return self.store.put(pods.storage_key, updated).obj
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _decode(self, rt: ResourceType, body: Mapping[str, Any]) -> dict[str, Any]:
+        obj: dict[str, Any] = objects.clone(dict(body))
+        self._check_kind(rt, obj)
+        obj["apiVersion"] = rt.api_version
+        obj["kind"] = rt.kind
+        if not isinstance(obj.get("metadata", {}), dict):
+            raise errors.bad_request(f"{rt.kind}.metadata must be an object")
+        return obj
+
+    def _check_kind(self, rt: ResourceType, obj: Mapping[str, Any]) -> None:
+        kind = obj.get("kind")
+        api_version = obj.get("apiVersion")
+        if kind not in (None, "", rt.kind) or api_version not in (None, "", rt.api_version):
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API "
+                f"version ({rt.api_version})"
+                if kind in (None, "", rt.kind)
+                else f"the object provided is unrecognized (must be of type {rt.kind}): "
+                f"kind {kind!r} in {api_version!r}"
+            )
+
+    def _check_namespace_matches(
+        self, rt: ResourceType, namespace: str, meta: Mapping[str, Any]
+    ) -> None:
+        given = meta.get("namespace")
+        if rt.namespaced and given and given != namespace:
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the "
+                "request"
+            )
+
+    def _structure(
+        self, rt: ResourceType, obj: dict[str, Any], mode: FieldValidation
+    ) -> tuple[dict[str, Any], list[str]]:
+        if rt.schema is None:
+            return obj, []
+        checked = check_structure(obj, rt.schema, mode)
+        if checked.errors:
+            raise errors.bad_request(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                + checked.render_errors()
+            )
+        return checked.obj, list(checked.warnings)
+
+    def _validate(self, rt: ResourceType, obj: dict[str, Any], old: Mapping[str, Any] | None) -> None:
+        problems = validate_object(rt, obj, old=old)
+        if problems:
+            raise errors.invalid(rt.kind, rt.group, objects.name_of(obj), problems)
+
+    def _generated_name(self, rt: ResourceType, namespace: str, prefix: str) -> str:
+        base = prefix[: 63 - 5] if len(prefix) > 58 else prefix
+        for _ in range(16):
+            candidate = base + objects.random_suffix()
+            if self.store.get(rt.storage_key, namespace if rt.namespaced else "", candidate) is None:
+                return candidate
+        raise errors.ApiError(
+            409, "AlreadyExists", f"could not find a free name for generateName {prefix!r}"
+        )
+
+
+def _tracks_generation(rt: ResourceType) -> bool:
+    return rt.is_custom or rt.storage_key in _GENERATION_KINDS
+
+
+def _spec_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    ignored = {"metadata", "status", "apiVersion", "kind"}
+    old_rest = {k: v for k, v in old.items() if k not in ignored}
+    new_rest = {k: v for k, v in new.items() if k not in ignored}
+    if old_rest != new_rest:
+        return True
+    # Setting deletionTimestamp bumps the generation too (graceful deletion does that).
+    return bool(new.get("metadata", {}).get("deletionTimestamp")) and not old["metadata"].get(
+        "deletionTimestamp"
+    )
+
+
+def _semantically_equal(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    def strip(obj: Mapping[str, Any]) -> dict[str, Any]:
+        meta = {
+            k: v for k, v in obj.get("metadata", {}).items() if k not in ("managedFields", "resourceVersion")
+        }
+        managers = [
+            {k: v for k, v in entry.items() if k != "time"}
+            for entry in obj.get("metadata", {}).get("managedFields", ())
+        ]
+        return {**obj, "metadata": meta, "__managers": managers}
+
+    return strip(old) == strip(new)
+
+
+def _parse_json(body: bytes, what: str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PatchError(f"the {what} is not valid JSON: {exc}") from exc
+
+
+def _patch_failed(rt: ResourceType, name: str, exc: Exception) -> ApiError:
+    text = str(exc)
+    if isinstance(exc, jsonpatch.JsonPatchTestFailed):
+        return ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: {text}")
+    if isinstance(exc, jsonpatch.JsonPatchException | jsonpatch.JsonPointerException):
+        return ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: {text}")
+    return errors.bad_request(f'error applying patch to {rt.kind} "{name}": {text}')
+
+
+def _encode_continue(last: tuple[str, str], rv: int) -> str:
+    raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": list(last)}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_continue(token: str) -> tuple[str, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        namespace, name = data["start"]
+        return (str(namespace), str(name))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise errors.bad_request(f"continue key is not valid: {exc}") from exc
