@@ -25,7 +25,12 @@ import jsonpatch
 import yaml
 
 from kfed_local.sim import admission, errors, objects
-from kfed_local.sim.apply import ApplyConflictError, server_side_apply, update_managed_fields
+from kfed_local.sim.apply import (
+    NO_RESET,
+    ResetFields,
+    server_side_apply,
+    update_managed_fields,
+)
 from kfed_local.sim.defaults import apply_defaults
 from kfed_local.sim.deletion import pending_finalizers
 from kfed_local.sim.errors import ApiError, PatchError, SelectorError
@@ -243,7 +248,7 @@ class ClusterApi:
         if managed_fields is None:
             managed_fields = update_managed_fields(
                 None, obj, manager=ctx.field_manager, schema=rt.schema,
-                api_version=rt.api_version, now=now,
+                api_version=rt.api_version, now=now, reset=_reset(rt, None),
             )
         meta["managedFields"] = managed_fields
         result.obj = obj
@@ -304,27 +309,22 @@ class ClusterApi:
         result = WriteResult(obj)
         obj, result.warnings = self._structure(rt, obj, ctx.field_validation)
         obj = self._keep_unwritable(rt, old.obj, obj, subresource)
+        finalizers_wanted = obj  # apply_defaults returns a new dict and leaves this one alone
         # Admission defaults (service account, tolerations, priority) apply on create only.
         obj = apply_defaults(
             rt.group, rt.version, rt.kind, obj, service_account_admission=False,
             default_toleration_seconds=False, priority_admission=False,
         )
-        if rt.storage_key == "/namespaces" and subresource != "finalize":
-            # Only the finalize subresource changes a namespace's spec.finalizers.
+        if rt.storage_key == "/namespaces":
+            # Only the finalize subresource changes a namespace's spec.finalizers (and defaulting,
+            # which adds "kubernetes" to new namespaces, must not put it back).
+            source = finalizers_wanted if subresource == "finalize" else old.obj
             obj.setdefault("spec", {})["finalizers"] = list(
-                (old.obj.get("spec") or {}).get("finalizers") or ()
+                (source.get("spec") or {}).get("finalizers") or ()
             )
         obj = admission.admit_update(self, rt, old.obj, obj, ctx)
         self._validate(rt, obj, old.obj)
         meta = obj["metadata"]
-        if objects.is_terminating(old.obj):
-            added = set(meta.get("finalizers") or ()) - set(old.obj["metadata"].get("finalizers") or ())
-            if added:
-                raise errors.forbidden(
-                    rt.plural, rt.group, meta["name"],
-                    "no new finalizers can be added if the object is being deleted, found new "
-                    f"finalizers {sorted(added)}",
-                )
         if _tracks_generation(rt):
             generation = old.obj["metadata"].get("generation", 1)
             meta["generation"] = generation + 1 if _spec_changed(old.obj, obj) else generation
@@ -333,6 +333,7 @@ class ClusterApi:
             managed_fields = update_managed_fields(
                 old.obj, obj, manager=ctx.field_manager, schema=rt.schema,
                 api_version=rt.api_version, now=now, subresource=subresource,
+                reset=_reset(rt, subresource),
             )
         meta["managedFields"] = managed_fields
         if not managed_fields:
@@ -493,14 +494,8 @@ class ClusterApi:
             applied = server_side_apply(
                 live, config, manager=ctx.field_manager, force=force, schema=rt.schema,
                 api_version=rt.api_version, now=now, subresource=subresource,
+                reset=_reset(rt, subresource),
             )
-        except ApplyConflictError as exc:
-            raise ApiError(
-                409, "Conflict", str(exc),
-                {"name": name, "kind": rt.plural, **({"group": rt.group} if rt.group else {}),
-                 "causes": [{"reason": "FieldManagerConflict", "message": c.message(),
-                             "field": c.path} for c in exc.conflicts]},
-            ) from exc
         except PatchError as exc:
             raise _patch_failed(rt, name, exc) from exc
         managed = applied["metadata"].get("managedFields", [])
@@ -598,6 +593,13 @@ class ClusterApi:
         raise errors.ApiError(
             409, "AlreadyExists", f"could not find a free name for generateName {prefix!r}"
         )
+
+
+def _reset(rt: ResourceType, subresource: str | None) -> ResetFields | None:
+    # Without a status subresource, status is written (and owned) through the main resource.
+    if subresource is None and "status" not in rt.subresources:
+        return NO_RESET
+    return None
 
 
 def _tracks_generation(rt: ResourceType) -> bool:
