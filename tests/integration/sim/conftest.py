@@ -36,6 +36,16 @@ def sim() -> Iterator[FleetThread]:
         yield running
 
 
+@pytest.fixture
+def fault_sim() -> Iterator[FleetThread]:
+    """A one-cluster fleet of its own, so faults do not disturb other tests."""
+    specs = [ClusterSpec(name="f1", region="europe-west1", zones=("europe-west1-b", "europe-west1-c"),
+                         nodes=2, pod_start_delay=0.05,
+                         capacity=NodeCapacity(cpu="4", memory="8Gi", pods=50))]
+    with FleetThread(specs, options=FAST) as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
 def east(sim: FleetThread) -> client.ApiClient:
     """The official Python client, configured from the simulator's kubeconfig, context east."""

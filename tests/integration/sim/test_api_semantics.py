@@ -229,10 +229,27 @@ def test_field_selectors_on_name_and_namespace(east: client.ApiClient, ns: str) 
 
 
 def test_unsupported_field_selector_is_bad_request(east: client.ApiClient, ns: str) -> None:
+    core = client.CoreV1Api(east)
     with pytest.raises(ApiException) as caught:
-        client.CoreV1Api(east).list_namespaced_config_map(ns, field_selector="data.x=1")
+        core.list_namespaced_config_map(ns, field_selector="data.x=1")
     assert caught.value.status == 400
-    assert "field label not supported" in status_of(caught.value)["message"]
+    assert status_of(caught.value)["message"] == (
+        '"data.x" is not a known field selector: only "metadata.name", "metadata.namespace"'
+    )
+    with pytest.raises(ApiException) as caught:
+        core.list_namespaced_pod(ns, field_selector="spec.nope=1")
+    assert status_of(caught.value)["message"] == "field label not supported: spec.nope"
+
+
+def test_pod_field_selectors_on_node_and_phase(east: client.ApiClient, ns: str) -> None:
+    core = client.CoreV1Api(east)
+    core.create_namespaced_pod(ns, {"metadata": {"name": "p"}, "spec": {"containers": [
+        {"name": "c", "image": "nginx"}]}})
+    running = wait_for(lambda: core.list_namespaced_pod(ns, field_selector="status.phase=Running").items,
+                       what="running pod")
+    node = running[0].spec.node_name
+    on_node = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}").items
+    assert ("p", ns) in {(p.metadata.name, p.metadata.namespace) for p in on_node}
 
 
 def test_list_pages_with_limit_and_continue(east: client.ApiClient, ns: str) -> None:

@@ -148,7 +148,9 @@ class ClusterApi:
             labels = parse_label_selector(selectors.label) if selectors.label else None
             fields = parse_field_selector(selectors.field) if selectors.field else None
             if fields is not None:
-                fields.check_supported(rt.group, rt.plural)
+                fields = fields.check_supported(
+                    rt.group, rt.plural, namespaced=rt.namespaced, custom=rt.is_custom
+                )
         except SelectorError as exc:
             raise errors.bad_request(str(exc)) from exc
         if labels is None and fields is None:
@@ -157,7 +159,9 @@ class ClusterApi:
         def accepts(obj: dict[str, Any]) -> bool:
             if labels is not None and not labels.matches(objects.labels_of(obj)):
                 return False
-            return fields is None or fields.matches(object_fields(rt.group, rt.plural, obj))
+            return fields is None or fields.matches(
+                object_fields(rt.group, rt.plural, obj, namespaced=rt.namespaced)
+            )
 
         return accepts
 

@@ -70,6 +70,18 @@ class SimOptions:
     """Events kept per cluster."""
 
 
+def abort_connections(runner: web.AppRunner) -> None:
+    """Drop every open connection at once, as a stopped process would.
+
+    A graceful TLS close waits for the peer's close_notify, which idle pooled clients never
+    send; the connection would outlive the server.
+    """
+    server = runner.server
+    for handler in list(server.connections if server is not None else ()):
+        if handler.transport is not None:
+            handler.transport.abort()
+
+
 class _BlackHole(asyncio.Protocol):
     def __init__(self, held: set[asyncio.BaseTransport]) -> None:
         self.held = held
@@ -196,6 +208,7 @@ class SimCluster:
             return
         runner, self._runner = self._runner, None
         self.store.close_watchers()
+        abort_connections(runner)
         await runner.cleanup()
 
     async def _close_black_hole(self) -> None:

@@ -78,6 +78,9 @@ class ControlServer:
     async def stop(self) -> None:
         """Stop serving and remove the key folder."""
         if self._runner is not None:
+            from kfed_local.sim.cluster import abort_connections
+
+            abort_connections(self._runner)
             await self._runner.cleanup()
             self._runner = None
         self._dir.cleanup()

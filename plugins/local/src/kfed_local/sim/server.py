@@ -19,7 +19,16 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kfed_local.sim import deletion, discovery, errors, openapi, routing, subresources, watchstream
+from kfed_local.sim import (
+    deletion,
+    discovery,
+    errors,
+    openapi,
+    openapi_proto,
+    routing,
+    subresources,
+    watchstream,
+)
 from kfed_local.sim.api import PATCH_CONTENT_TYPES, ClusterApi, RequestContext, Selectors
 from kfed_local.sim.auth import Authenticator, UserInfo
 from kfed_local.sim.errors import ApiError
@@ -146,6 +155,12 @@ class ApiServer:
         registry = self.api.registry
         path = request.path.rstrip("/")
         if path == "/openapi/v2":
+            content_type = openapi_proto.negotiate_openapi_v2(request.headers.get("Accept", ""))
+            if content_type is None:
+                return web.Response(status=406)  # kube-apiserver answers a bare 406, no Status
+            if content_type == openapi_proto.OPENAPI_V2_PROTOBUF_CONTENT_TYPE:
+                return web.Response(body=self._openapi.v2_protobuf(registry),
+                                    headers={"Content-Type": content_type, "Vary": "Accept"})
             return json_response(self._openapi.v2(registry))
         if path == "/openapi/v3":
             return json_response(self._openapi.v3_root(registry))
@@ -278,12 +293,14 @@ class OpenApiCache:
         self._v3: dict[str, Mapping[str, Any]] = {}
         self._root: Mapping[str, Any] = {}
         self._v2: Mapping[str, Any] | None = None
+        self._v2_protobuf: bytes | None = None
 
     def _fresh(self, registry: ResourceRegistry) -> None:
         if registry.generation != self._generation:
             self._v3 = openapi.openapi_v3_documents(registry)
             self._root = openapi.openapi_v3_root(registry, documents=self._v3)
             self._v2 = None
+            self._v2_protobuf = None
             self._generation = registry.generation
 
     def v2(self, registry: ResourceRegistry) -> Mapping[str, Any]:
@@ -292,6 +309,13 @@ class OpenApiCache:
         if self._v2 is None:
             self._v2 = openapi.openapi_v2(registry)
         return self._v2
+
+    def v2_protobuf(self, registry: ResourceRegistry) -> bytes:
+        """The swagger 2.0 document as gnostic protobuf: what kubectl asks for."""
+        self._fresh(registry)
+        if self._v2_protobuf is None:
+            self._v2_protobuf = openapi_proto.encode_openapi_v2(self.v2(registry))
+        return self._v2_protobuf
 
     def v3_root(self, registry: ResourceRegistry) -> Mapping[str, Any]:
         """The OpenAPI v3 discovery root."""
