@@ -1,10 +1,8 @@
-"""The simulated API server through the official Python client: verbs, metadata, errors, selectors."""
+"""The simulated API server through the official client: verbs, metadata, errors, selectors."""
 
 from __future__ import annotations
 
-import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,15 +11,6 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from kfed_local.sim.threaded import wait_for
-
-_names = itertools.count()
-
-
-@pytest.fixture
-def ns(east: client.ApiClient) -> Iterator[str]:
-    name = f"t{next(_names)}"
-    client.CoreV1Api(east).create_namespace({"metadata": {"name": name}})
-    yield name
 
 
 def status_of(exc: ApiException) -> dict[str, Any]:
@@ -48,9 +37,14 @@ def test_create_returns_201_with_server_metadata(east: client.ApiClient, ns: str
 def test_resource_versions_grow_monotonically_across_kinds(east: client.ApiClient, ns: str) -> None:
     core = client.CoreV1Api(east)
     first = int(core.create_namespaced_config_map(ns, configmap("a")).metadata.resource_version)
-    second = int(core.create_namespaced_secret(
-        ns, {"metadata": {"name": "s"}, "stringData": {"k": "v"}}).metadata.resource_version)
-    third = int(core.patch_namespaced_config_map("a", ns, {"data": {"x": "y"}}).metadata.resource_version)
+    second = int(
+        core.create_namespaced_secret(
+            ns, {"metadata": {"name": "s"}, "stringData": {"k": "v"}}
+        ).metadata.resource_version
+    )
+    third = int(
+        core.patch_namespaced_config_map("a", ns, {"data": {"x": "y"}}).metadata.resource_version
+    )
     assert first < second < third
 
 
@@ -100,14 +94,24 @@ def test_invalid_name_is_422_with_dns1123_message(east: client.ApiClient, ns: st
         client.CoreV1Api(east).create_namespaced_config_map(ns, configmap("Bad_Name"))
     status = status_of(caught.value)
     assert (caught.value.status, status["reason"]) == (422, "Invalid")
-    assert status["message"].startswith('ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value')
+    assert status["message"].startswith(
+        'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value'
+    )
     assert "RFC 1123 subdomain" in status["message"]
     assert status["details"]["causes"][0]["field"] == "metadata.name"
 
 
 def test_missing_required_field_is_invalid(east: client.ApiClient, ns: str) -> None:
-    body = {"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"a": "b"}},
-            "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c"}]}}}}
+    body = {
+        "metadata": {"name": "d"},
+        "spec": {
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c"}]},
+            },
+        },
+    }
     with pytest.raises(ApiException) as caught:
         client.AppsV1Api(east).create_namespaced_deployment(ns, body)
     status = status_of(caught.value)
@@ -116,9 +120,16 @@ def test_missing_required_field_is_invalid(east: client.ApiClient, ns: str) -> N
 
 
 def test_selector_must_match_template_labels(east: client.ApiClient, ns: str) -> None:
-    body = {"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"app": "x"}},
-            "template": {"metadata": {"labels": {"app": "y"}},
-                         "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    body = {
+        "metadata": {"name": "d"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "x"}},
+            "template": {
+                "metadata": {"labels": {"app": "y"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
     with pytest.raises(ApiException) as caught:
         client.AppsV1Api(east).create_namespaced_deployment(ns, body)
     assert "`selector` does not match template `labels`" in status_of(caught.value)["message"]
@@ -134,14 +145,19 @@ def test_create_in_missing_namespace_is_not_found(east: client.ApiClient) -> Non
 def test_create_in_terminating_namespace_is_forbidden(east: client.ApiClient, ns: str) -> None:
     core = client.CoreV1Api(east)
     # A finalizer keeps a pod-less object around so the namespace stays Terminating.
-    core.create_namespaced_config_map(ns, {"metadata": {"name": "held", "finalizers": ["x.io/hold"]}})
+    core.create_namespaced_config_map(
+        ns, {"metadata": {"name": "held", "finalizers": ["x.io/hold"]}}
+    )
     core.delete_namespace(ns)
     assert core.read_namespace(ns).status.phase == "Terminating"
     with pytest.raises(ApiException) as caught:
         core.create_namespaced_config_map(ns, configmap("late"))
     status = status_of(caught.value)
     assert (caught.value.status, status["reason"]) == (403, "Forbidden")
-    assert f"unable to create new content in namespace {ns} because it is being terminated" in status["message"]
+    assert (
+        f"unable to create new content in namespace {ns} because it is being terminated"
+        in status["message"]
+    )
     assert status["details"]["causes"][0]["reason"] == "NamespaceTerminating"
     core.patch_namespaced_config_map("held", ns, {"metadata": {"finalizers": None}})
     wait_for(lambda: _gone(lambda: core.read_namespace(ns)), what="namespace removal")
@@ -158,19 +174,26 @@ def _gone(read: Any) -> bool:
 def test_deleting_a_namespace_removes_its_contents(east: client.ApiClient, ns: str) -> None:
     core = client.CoreV1Api(east)
     core.create_namespaced_config_map(ns, configmap("a"))
-    core.create_namespaced_service(ns, {"metadata": {"name": "svc"},
-                                        "spec": {"ports": [{"port": 80}], "selector": {"a": "b"}}})
+    core.create_namespaced_service(
+        ns, {"metadata": {"name": "svc"}, "spec": {"ports": [{"port": 80}], "selector": {"a": "b"}}}
+    )
     core.delete_namespace(ns)
     wait_for(lambda: _gone(lambda: core.read_namespace(ns)), what="namespace removal")
     assert core.list_namespaced_config_map(ns).items == []
 
 
-def test_namespace_gets_default_service_account_and_root_ca(east: client.ApiClient, ns: str) -> None:
+def test_namespace_gets_default_service_account_and_root_ca(
+    east: client.ApiClient, ns: str
+) -> None:
     core = client.CoreV1Api(east)
-    wait_for(lambda: _exists(lambda: core.read_namespaced_service_account("default", ns)),
-             what="default service account")
-    root = wait_for(lambda: _read(lambda: core.read_namespaced_config_map("kube-root-ca.crt", ns)),
-                    what="root CA configmap")
+    wait_for(
+        lambda: _exists(lambda: core.read_namespaced_service_account("default", ns)),
+        what="default service account",
+    )
+    root = wait_for(
+        lambda: _read(lambda: core.read_namespaced_config_map("kube-root-ca.crt", ns)),
+        what="root CA configmap",
+    )
     assert root.data["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
 
 
@@ -202,8 +225,11 @@ def test_label_selectors_equality_and_set_based(east: client.ApiClient, ns: str)
         core.create_namespaced_config_map(ns, {"metadata": {"name": name, "labels": labels}})
 
     def names(selector: str) -> list[str]:
-        return [i.metadata.name for i in core.list_namespaced_config_map(ns, label_selector=selector).items
-                if i.metadata.name != "kube-root-ca.crt"]
+        return [
+            i.metadata.name
+            for i in core.list_namespaced_config_map(ns, label_selector=selector).items
+            if i.metadata.name != "kube-root-ca.crt"
+        ]
 
     assert names("env=prod") == ["a"]
     assert names("env!=prod") == ["b", "c"]
@@ -224,7 +250,8 @@ def test_field_selectors_on_name_and_namespace(east: client.ApiClient, ns: str) 
     for name in ("a", "b"):
         core.create_namespaced_config_map(ns, configmap(name))
     found = core.list_config_map_for_all_namespaces(
-        field_selector=f"metadata.name=b,metadata.namespace={ns}").items
+        field_selector=f"metadata.name=b,metadata.namespace={ns}"
+    ).items
     assert [(i.metadata.namespace, i.metadata.name) for i in found] == [(ns, "b")]
 
 
@@ -243,10 +270,13 @@ def test_unsupported_field_selector_is_bad_request(east: client.ApiClient, ns: s
 
 def test_pod_field_selectors_on_node_and_phase(east: client.ApiClient, ns: str) -> None:
     core = client.CoreV1Api(east)
-    core.create_namespaced_pod(ns, {"metadata": {"name": "p"}, "spec": {"containers": [
-        {"name": "c", "image": "nginx"}]}})
-    running = wait_for(lambda: core.list_namespaced_pod(ns, field_selector="status.phase=Running").items,
-                       what="running pod")
+    core.create_namespaced_pod(
+        ns, {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+    )
+    running = wait_for(
+        lambda: core.list_namespaced_pod(ns, field_selector="status.phase=Running").items,
+        what="running pod",
+    )
     node = running[0].spec.node_name
     on_node = core.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={node}").items
     assert ("p", ns) in {(p.metadata.name, p.metadata.namespace) for p in on_node}
@@ -260,8 +290,9 @@ def test_list_pages_with_limit_and_continue(east: client.ApiClient, ns: str) -> 
     token = None
     pages = 0
     while True:
-        page = core.list_namespaced_config_map(ns, limit=2, _continue=token,
-                                               label_selector="!nothing")
+        page = core.list_namespaced_config_map(
+            ns, limit=2, _continue=token, label_selector="!nothing"
+        )
         seen += [i.metadata.name for i in page.items]
         pages += 1
         token = page.metadata._continue
@@ -273,9 +304,17 @@ def test_list_pages_with_limit_and_continue(east: client.ApiClient, ns: str) -> 
 
 def test_generation_moves_on_spec_changes_only(east: client.ApiClient, ns: str) -> None:
     apps = client.AppsV1Api(east)
-    body = {"metadata": {"name": "g"}, "spec": {"replicas": 0, "selector": {"matchLabels": {"a": "b"}},
-            "template": {"metadata": {"labels": {"a": "b"}},
-                         "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    body = {
+        "metadata": {"name": "g"},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
     assert apps.create_namespaced_deployment(ns, body).metadata.generation == 1
     labelled = apps.patch_namespaced_deployment("g", ns, {"metadata": {"labels": {"x": "y"}}})
     assert labelled.metadata.generation == 1
@@ -289,30 +328,62 @@ def test_json_patch_merge_patch_and_strategic_merge_patch(
     core = client.CoreV1Api(east)
     apps = client.AppsV1Api(east)
     core.create_namespaced_config_map(ns, configmap("m", a="1", b="2"))
-    merged = raw_east("PATCH", f"/api/v1/namespaces/{ns}/configmaps/m",
-                      {"data": {"a": None, "c": "3"}}, content_type="application/merge-patch+json")
+    merged = raw_east(
+        "PATCH",
+        f"/api/v1/namespaces/{ns}/configmaps/m",
+        {"data": {"a": None, "c": "3"}},
+        content_type="application/merge-patch+json",
+    )
     assert merged.json()["data"] == {"b": "2", "c": "3"}
-    patched = raw_east("PATCH", f"/api/v1/namespaces/{ns}/configmaps/m",
-                       [{"op": "replace", "path": "/data/b", "value": "20"}],
-                       content_type="application/json-patch+json")
+    patched = raw_east(
+        "PATCH",
+        f"/api/v1/namespaces/{ns}/configmaps/m",
+        [{"op": "replace", "path": "/data/b", "value": "20"}],
+        content_type="application/json-patch+json",
+    )
     assert patched.status_code == 200 and patched.json()["data"] == {"b": "20", "c": "3"}
-    deployment = {"metadata": {"name": "s"}, "spec": {"replicas": 0, "selector": {"matchLabels": {"a": "b"}},
-                  "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [
-                      {"name": "one", "image": "nginx"}, {"name": "two", "image": "busybox"}]}}}}
+    deployment = {
+        "metadata": {"name": "s"},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {
+                    "containers": [
+                        {"name": "one", "image": "nginx"},
+                        {"name": "two", "image": "busybox"},
+                    ]
+                },
+            },
+        },
+    }
     apps.create_namespaced_deployment(ns, deployment)
     # The Python client sends a dict patch as strategic merge patch: containers merge by name.
-    out = apps.patch_namespaced_deployment("s", ns, {"spec": {"template": {"spec": {"containers": [
-        {"name": "two", "image": "busybox:1.36"}]}}}})
+    out = apps.patch_namespaced_deployment(
+        "s",
+        ns,
+        {
+            "spec": {
+                "template": {"spec": {"containers": [{"name": "two", "image": "busybox:1.36"}]}}
+            }
+        },
+    )
     images = [(c.name, c.image) for c in out.spec.template.spec.containers]
     assert images == [("one", "nginx"), ("two", "busybox:1.36")]
 
 
-def test_failed_json_patch_test_op_is_rejected(east: client.ApiClient, raw_east: Any, ns: str) -> None:
+def test_failed_json_patch_test_op_is_rejected(
+    east: client.ApiClient, raw_east: Any, ns: str
+) -> None:
     core = client.CoreV1Api(east)
     core.create_namespaced_config_map(ns, configmap("m", a="1"))
-    answer = raw_east("PATCH", f"/api/v1/namespaces/{ns}/configmaps/m",
-                      [{"op": "test", "path": "/data/a", "value": "2"}],
-                      content_type="application/json-patch+json")
+    answer = raw_east(
+        "PATCH",
+        f"/api/v1/namespaces/{ns}/configmaps/m",
+        [{"op": "test", "path": "/data/a", "value": "2"}],
+        content_type="application/json-patch+json",
+    )
     assert answer.status_code == 422
     assert core.read_namespaced_config_map("m", ns).data == {"a": "1"}
 
@@ -322,26 +393,43 @@ def test_strategic_merge_patch_is_refused_for_custom_resources_only(
 ) -> None:
     core = client.CoreV1Api(east)
     core.create_namespaced_config_map(ns, configmap("m", a="1"))
-    answer = raw_east("PATCH", f"/api/v1/namespaces/{ns}/configmaps/m", {"data": {"a": "2"}},
-                      content_type="application/strategic-merge-patch+json")
+    answer = raw_east(
+        "PATCH",
+        f"/api/v1/namespaces/{ns}/configmaps/m",
+        {"data": {"a": "2"}},
+        content_type="application/strategic-merge-patch+json",
+    )
     assert answer.status_code == 200
-    answer = raw_east("PATCH", f"/api/v1/namespaces/{ns}/configmaps/m", {"data": {"a": "2"}},
-                      content_type="text/plain")
+    answer = raw_east(
+        "PATCH",
+        f"/api/v1/namespaces/{ns}/configmaps/m",
+        {"data": {"a": "2"}},
+        content_type="text/plain",
+    )
     assert answer.status_code == 415
 
 
 def test_status_subresource_is_separate_from_spec(east: client.ApiClient, ns: str) -> None:
     apps = client.AppsV1Api(east)
-    body = {"metadata": {"name": "st"}, "spec": {"replicas": 0, "selector": {"matchLabels": {"a": "b"}},
-            "template": {"metadata": {"labels": {"a": "b"}},
-                         "spec": {"containers": [{"name": "c", "image": "nginx"}]}}},
-            "status": {"replicas": 42}}
+    body = {
+        "metadata": {"name": "st"},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+        "status": {"replicas": 42},
+    }
     created = apps.create_namespaced_replica_set(ns, body)
     assert (created.status.replicas or 0) != 42  # status is ignored on create
     ignored = apps.patch_namespaced_replica_set("st", ns, {"status": {"replicas": 7}})
     assert ignored.status.replicas != 7  # and on the main resource
     via_status = apps.patch_namespaced_replica_set_status(
-        "st", ns, {"spec": {"replicas": 5}, "status": {"observedGeneration": 99}})
+        "st", ns, {"spec": {"replicas": 5}, "status": {"observedGeneration": 99}}
+    )
     assert via_status.status.observed_generation == 99
     assert via_status.spec.replicas == 0  # the status endpoint ignores spec
 
@@ -369,9 +457,17 @@ def test_unknown_fields_strict_is_bad_request_and_warn_drops_them(raw_east: Any,
 
 
 def test_wrong_type_is_bad_request(raw_east: Any, ns: str) -> None:
-    body = {"metadata": {"name": "w"}, "spec": {"replicas": "three", "selector": {"matchLabels": {"a": "b"}},
-            "template": {"metadata": {"labels": {"a": "b"}},
-                         "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    body = {
+        "metadata": {"name": "w"},
+        "spec": {
+            "replicas": "three",
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
     answer = raw_east("POST", f"/apis/apps/v1/namespaces/{ns}/deployments", body)
     assert answer.status_code == 400
     message = answer.json()["message"]
@@ -394,8 +490,12 @@ def test_malformed_body_is_bad_request(raw_east: Any, ns: str, data: bytes) -> N
 
 
 def test_malformed_yaml_body_is_bad_request(raw_east: Any, ns: str) -> None:
-    answer = raw_east("POST", f"/api/v1/namespaces/{ns}/configmaps",
-                      data=b"metadata: [unclosed", content_type="application/yaml")
+    answer = raw_east(
+        "POST",
+        f"/api/v1/namespaces/{ns}/configmaps",
+        data=b"metadata: [unclosed",
+        content_type="application/yaml",
+    )
     assert answer.status_code == 400
 
 
@@ -411,22 +511,36 @@ def test_requests_without_credentials_are_unauthorized(raw_east: Any) -> None:
     assert answer.json()["reason"] == "Unauthorized"
 
 
-def test_certificate_from_another_cluster_is_refused(sim: Any, raw_east: Any, tmp_path: Any) -> None:
+def test_certificate_from_another_cluster_is_refused(
+    sim: Any, raw_east: Any, tmp_path: Any
+) -> None:
     # kube-apiserver answers 401; Python's TLS stack cannot ask for a client certificate without
     # verifying it, so the simulator refuses the handshake instead. Either way: no access.
     west = sim.fleet.cluster("west")
     (tmp_path / "c.crt").write_bytes(west.admin.cert_pem)
     (tmp_path / "c.key").write_bytes(west.admin.key_pem)
     with pytest.raises(requests.exceptions.ConnectionError):
-        requests.get(raw_east.url + "/api/v1/namespaces", verify=str(raw_east.ca), timeout=5,
-                     cert=(str(tmp_path / "c.crt"), str(tmp_path / "c.key")))
+        requests.get(
+            raw_east.url + "/api/v1/namespaces",
+            verify=str(raw_east.ca),
+            timeout=5,
+            cert=(str(tmp_path / "c.crt"), str(tmp_path / "c.key")),
+        )
 
 
 def test_scale_subresource(east: client.ApiClient, ns: str) -> None:
     apps = client.AppsV1Api(east)
-    body = {"metadata": {"name": "sc"}, "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "sc"}},
-            "template": {"metadata": {"labels": {"a": "sc"}},
-                         "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    body = {
+        "metadata": {"name": "sc"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"a": "sc"}},
+            "template": {
+                "metadata": {"labels": {"a": "sc"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
     apps.create_namespaced_deployment(ns, body)
     scale = apps.read_namespaced_deployment_scale("sc", ns)
     assert scale.spec.replicas == 1 and scale.status.selector == "a=sc"

@@ -1,11 +1,9 @@
-"""Watches, server-side apply, deletion semantics, garbage collection and CRDs, through real clients."""
+"""Watches, server-side apply, deletion, garbage collection and CRDs, through real clients."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,15 +11,6 @@ from kubernetes import client, dynamic, watch
 from kubernetes.client.rest import ApiException
 
 from kfed_local.sim.threaded import FleetThread, wait_for
-
-_names = itertools.count()
-
-
-@pytest.fixture
-def ns(east: client.ApiClient) -> Iterator[str]:
-    name = f"w{next(_names)}"
-    client.CoreV1Api(east).create_namespace({"metadata": {"name": name}})
-    yield name
 
 
 def _absent(read: Any) -> bool:
@@ -35,7 +24,9 @@ def _absent(read: Any) -> bool:
 # -- watch ------------------------------------------------------------------------------------
 
 
-def test_watch_without_resource_version_starts_with_added_events(east: client.ApiClient, ns: str) -> None:
+def test_watch_without_resource_version_starts_with_added_events(
+    east: client.ApiClient, ns: str
+) -> None:
     core = client.CoreV1Api(east)
     core.create_namespaced_config_map(ns, {"metadata": {"name": "before"}})
     events = [
@@ -45,7 +36,9 @@ def test_watch_without_resource_version_starts_with_added_events(east: client.Ap
     assert ("ADDED", "before") in events
 
 
-def test_watch_from_resource_version_sees_later_changes_only(east: client.ApiClient, ns: str) -> None:
+def test_watch_from_resource_version_sees_later_changes_only(
+    east: client.ApiClient, ns: str
+) -> None:
     core = client.CoreV1Api(east)
     core.create_namespaced_config_map(ns, {"metadata": {"name": "old"}})
     rv = core.list_namespaced_config_map(ns).metadata.resource_version
@@ -54,8 +47,9 @@ def test_watch_from_resource_version_sees_later_changes_only(east: client.ApiCli
     core.delete_namespaced_config_map("new", ns)
     events = [
         (e["type"], e["object"].metadata.name)
-        for e in watch.Watch().stream(core.list_namespaced_config_map, ns, resource_version=rv,
-                                      timeout_seconds=1)
+        for e in watch.Watch().stream(
+            core.list_namespaced_config_map, ns, resource_version=rv, timeout_seconds=1
+        )
     ]
     assert events == [("ADDED", "new"), ("MODIFIED", "new"), ("DELETED", "new")]
 
@@ -66,9 +60,12 @@ def test_watch_streams_live_changes_and_honours_timeout(east: client.ApiClient, 
     started = threading.Event()
 
     def follow() -> None:
-        stream = watch.Watch().stream(core.list_namespaced_config_map, ns, timeout_seconds=2,
-                                      resource_version=core.list_namespaced_config_map(ns)
-                                      .metadata.resource_version)
+        stream = watch.Watch().stream(
+            core.list_namespaced_config_map,
+            ns,
+            timeout_seconds=2,
+            resource_version=core.list_namespaced_config_map(ns).metadata.resource_version,
+        )
         started.set()
         for event in stream:
             seen.append((event["type"], event["object"].metadata.name))
@@ -89,25 +86,37 @@ def test_watch_with_label_selector_reports_objects_leaving_the_selection(
     core.create_namespaced_config_map(ns, {"metadata": {"name": "m", "labels": {"pick": "yes"}}})
     rv = core.list_namespaced_config_map(ns).metadata.resource_version
     core.patch_namespaced_config_map("m", ns, {"metadata": {"labels": {"pick": "no"}}})
-    answer = raw_east("GET", f"/api/v1/namespaces/{ns}/configmaps?watch=1&labelSelector=pick%3Dyes"
-                      f"&resourceVersion={rv}&timeoutSeconds=1")
+    answer = raw_east(
+        "GET",
+        f"/api/v1/namespaces/{ns}/configmaps?watch=1&labelSelector=pick%3Dyes"
+        f"&resourceVersion={rv}&timeoutSeconds=1",
+    )
     events = [json.loads(line) for line in answer.text.splitlines()]
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("DELETED", "m")]
 
 
 def test_watch_bookmarks_carry_the_current_resource_version(raw_east: Any, ns: str) -> None:
-    answer = raw_east("GET", f"/api/v1/namespaces/{ns}/configmaps?watch=1&allowWatchBookmarks=true"
-                      "&timeoutSeconds=2&resourceVersion=1")
-    bookmarks = [json.loads(line) for line in answer.text.splitlines()
-                 if json.loads(line)["type"] == "BOOKMARK"]
+    answer = raw_east(
+        "GET",
+        f"/api/v1/namespaces/{ns}/configmaps?watch=1&allowWatchBookmarks=true"
+        "&timeoutSeconds=2&resourceVersion=1",
+    )
+    bookmarks = [
+        json.loads(line)
+        for line in answer.text.splitlines()
+        if json.loads(line)["type"] == "BOOKMARK"
+    ]
     assert bookmarks, "no BOOKMARK within two bookmark intervals"
     assert int(bookmarks[-1]["object"]["metadata"]["resourceVersion"]) > 1
 
 
 def test_send_initial_events_ends_with_an_annotated_bookmark(raw_east: Any, ns: str) -> None:
     raw_east("POST", f"/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "i"}})
-    answer = raw_east("GET", f"/api/v1/namespaces/{ns}/configmaps?watch=1&sendInitialEvents=true"
-                      "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1")
+    answer = raw_east(
+        "GET",
+        f"/api/v1/namespaces/{ns}/configmaps?watch=1&sendInitialEvents=true"
+        "&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1",
+    )
     events = [json.loads(line) for line in answer.text.splitlines()]
     names = [e["object"]["metadata"].get("name") for e in events if e["type"] == "ADDED"]
     assert "i" in names
@@ -122,8 +131,11 @@ def test_watch_from_compacted_resource_version_is_410_expired(
     first = core.create_namespaced_config_map(ns, {"metadata": {"name": "c0"}})
     for i in range(250):  # the test fleet keeps 200 changes per resource
         core.patch_namespaced_config_map("c0", ns, {"data": {"i": str(i)}})
-    answer = raw_east("GET", f"/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1"
-                      f"&resourceVersion={first.metadata.resource_version}")
+    answer = raw_east(
+        "GET",
+        f"/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1"
+        f"&resourceVersion={first.metadata.resource_version}",
+    )
     events = [json.loads(line) for line in answer.text.splitlines()]
     assert events[0]["type"] == "ERROR"
     status = events[0]["object"]
@@ -131,14 +143,20 @@ def test_watch_from_compacted_resource_version_is_410_expired(
     assert status["message"].startswith("too old resource version")
 
 
-def test_python_watch_raises_gone_on_expired_resource_version(east: client.ApiClient, ns: str) -> None:
+def test_python_watch_raises_gone_on_expired_resource_version(
+    east: client.ApiClient, ns: str
+) -> None:
     core = client.CoreV1Api(east)
     first = core.create_namespaced_config_map(ns, {"metadata": {"name": "g"}})
     for i in range(250):
         core.patch_namespaced_config_map("g", ns, {"data": {"i": str(i)}})
     with pytest.raises(ApiException) as caught:
-        for _ in watch.Watch().stream(core.list_namespaced_config_map, ns, timeout_seconds=1,
-                                      resource_version=first.metadata.resource_version):
+        for _ in watch.Watch().stream(
+            core.list_namespaced_config_map,
+            ns,
+            timeout_seconds=1,
+            resource_version=first.metadata.resource_version,
+        ):
             pass
     assert caught.value.status == 410
 
@@ -146,26 +164,40 @@ def test_python_watch_raises_gone_on_expired_resource_version(east: client.ApiCl
 # -- server-side apply ------------------------------------------------------------------------
 
 
-def _apply(dyn: dynamic.DynamicClient, body: dict[str, Any], manager: str, force: bool = False) -> Any:
+def _apply(
+    dyn: dynamic.DynamicClient, body: dict[str, Any], manager: str, force: bool = False
+) -> Any:
     resource = dyn.resources.get(api_version=body["apiVersion"], kind=body["kind"])
-    return resource.server_side_apply(body=body, name=body["metadata"]["name"],
-                                      namespace=body["metadata"].get("namespace"),
-                                      field_manager=manager, force_conflicts=force)
+    return resource.server_side_apply(
+        body=body,
+        name=body["metadata"]["name"],
+        namespace=body["metadata"].get("namespace"),
+        field_manager=manager,
+        force_conflicts=force,
+    )
 
 
 def _deployment(ns: str, **spec: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "replicas": 0,
         "selector": {"matchLabels": {"app": "a"}},
-        "template": {"metadata": {"labels": {"app": "a"}},
-                     "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}},
+        "template": {
+            "metadata": {"labels": {"app": "a"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1"}]},
+        },
     }
     base.update(spec)
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "ssa", "namespace": ns}, "spec": base}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "ssa", "namespace": ns},
+        "spec": base,
+    }
 
 
-def test_server_side_apply_creates_then_conflicts_then_forces(east: client.ApiClient, ns: str) -> None:
+def test_server_side_apply_creates_then_conflicts_then_forces(
+    east: client.ApiClient, ns: str
+) -> None:
     dyn = dynamic.DynamicClient(east)
     created = _apply(dyn, _deployment(ns), "kfed")
     managers = [(m["manager"], m["operation"]) for m in created.metadata.managedFields]
@@ -179,7 +211,9 @@ def test_server_side_apply_creates_then_conflicts_then_forces(east: client.ApiCl
     assert forced.spec.replicas == 2
 
 
-def test_server_side_apply_removes_fields_dropped_from_the_config(east: client.ApiClient, ns: str) -> None:
+def test_server_side_apply_removes_fields_dropped_from_the_config(
+    east: client.ApiClient, ns: str
+) -> None:
     dyn = dynamic.DynamicClient(east)
     body = _deployment(ns)
     body["metadata"]["labels"] = {"keep": "1", "drop": "1"}
@@ -189,7 +223,9 @@ def test_server_side_apply_removes_fields_dropped_from_the_config(east: client.A
     assert again.metadata.labels.to_dict() == {"keep": "1"}
 
 
-def test_fields_co_owned_by_another_manager_survive_removal(east: client.ApiClient, ns: str) -> None:
+def test_fields_co_owned_by_another_manager_survive_removal(
+    east: client.ApiClient, ns: str
+) -> None:
     dyn = dynamic.DynamicClient(east)
     body = _deployment(ns)
     body["metadata"]["labels"] = {"shared": "1"}
@@ -202,17 +238,24 @@ def test_fields_co_owned_by_another_manager_survive_removal(east: client.ApiClie
 
 def test_reapplying_the_same_config_changes_nothing(east: client.ApiClient, ns: str) -> None:
     dyn = dynamic.DynamicClient(east)
-    config = {"apiVersion": "v1", "kind": "ConfigMap",
-              "metadata": {"name": "same", "namespace": ns}, "data": {"k": "v"}}
+    config = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "same", "namespace": ns},
+        "data": {"k": "v"},
+    }
     first = _apply(dyn, config, "kfed")
     second = _apply(dyn, config, "kfed")
     assert first.metadata.resourceVersion == second.metadata.resourceVersion
 
 
 def test_apply_without_field_manager_is_bad_request(raw_east: Any, ns: str) -> None:
-    answer = raw_east("PATCH", f"/api/v1/namespaces/{ns}/configmaps/x",
-                      {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}},
-                      content_type="application/apply-patch+yaml")
+    answer = raw_east(
+        "PATCH",
+        f"/api/v1/namespaces/{ns}/configmaps/x",
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}},
+        content_type="application/apply-patch+yaml",
+    )
     assert answer.status_code == 400
     assert "fieldManager" in answer.json()["message"]
 
@@ -222,13 +265,16 @@ def test_apply_without_field_manager_is_bad_request(raw_east: Any, ns: str) -> N
 
 def test_finalizers_hold_deletion_until_removed(east: client.ApiClient, ns: str) -> None:
     core = client.CoreV1Api(east)
-    core.create_namespaced_config_map(ns, {"metadata": {"name": "f", "finalizers": ["example.com/x"]}})
+    core.create_namespaced_config_map(
+        ns, {"metadata": {"name": "f", "finalizers": ["example.com/x"]}}
+    )
     core.delete_namespaced_config_map("f", ns)
     held = core.read_namespaced_config_map("f", ns)
     assert held.metadata.deletion_timestamp is not None
     with pytest.raises(ApiException) as caught:
         core.patch_namespaced_config_map(
-            "f", ns, {"metadata": {"finalizers": ["example.com/x", "example.com/y"]}})
+            "f", ns, {"metadata": {"finalizers": ["example.com/x", "example.com/y"]}}
+        )
     assert caught.value.status == 422
     assert "no new finalizers can be added if the object is being deleted" in caught.value.body
     core.patch_namespaced_config_map("f", ns, {"metadata": {"finalizers": None}})
@@ -241,14 +287,31 @@ def test_delete_preconditions_are_checked(east: client.ApiClient, ns: str) -> No
     with pytest.raises(ApiException) as caught:
         core.delete_namespaced_config_map("p", ns, body={"preconditions": {"uid": "not-it"}})
     assert caught.value.status == 409
-    assert "Precondition failed: UID in precondition: not-it" in json.loads(caught.value.body)["message"]
+    assert (
+        "Precondition failed: UID in precondition: not-it"
+        in json.loads(caught.value.body)["message"]
+    )
 
 
 def _owner_and_child(core: client.CoreV1Api, ns: str) -> str:
     owner = core.create_namespaced_config_map(ns, {"metadata": {"name": "owner"}})
-    core.create_namespaced_config_map(ns, {"metadata": {"name": "child", "ownerReferences": [{
-        "apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner.metadata.uid,
-        "blockOwnerDeletion": True}]}})
+    core.create_namespaced_config_map(
+        ns,
+        {
+            "metadata": {
+                "name": "child",
+                "ownerReferences": [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "name": "owner",
+                        "uid": owner.metadata.uid,
+                        "blockOwnerDeletion": True,
+                    }
+                ],
+            }
+        },
+    )
     return str(owner.metadata.uid)
 
 
@@ -256,15 +319,21 @@ def test_background_deletion_collects_dependents(east: client.ApiClient, ns: str
     core = client.CoreV1Api(east)
     _owner_and_child(core, ns)
     core.delete_namespaced_config_map("owner", ns, propagation_policy="Background")
-    wait_for(lambda: _absent(lambda: core.read_namespaced_config_map("child", ns)),
-             what="garbage collection of the child")
+    wait_for(
+        lambda: _absent(lambda: core.read_namespaced_config_map("child", ns)),
+        what="garbage collection of the child",
+    )
 
 
-def test_orphan_deletion_keeps_dependents_without_the_reference(east: client.ApiClient, ns: str) -> None:
+def test_orphan_deletion_keeps_dependents_without_the_reference(
+    east: client.ApiClient, ns: str
+) -> None:
     core = client.CoreV1Api(east)
     _owner_and_child(core, ns)
     core.delete_namespaced_config_map("owner", ns, propagation_policy="Orphan")
-    wait_for(lambda: _absent(lambda: core.read_namespaced_config_map("owner", ns)), what="owner gone")
+    wait_for(
+        lambda: _absent(lambda: core.read_namespaced_config_map("owner", ns)), what="owner gone"
+    )
     child = core.read_namespaced_config_map("child", ns)
     assert not child.metadata.owner_references
 
@@ -273,17 +342,34 @@ def test_foreground_deletion_removes_dependents_first(east: client.ApiClient, ns
     core = client.CoreV1Api(east)
     _owner_and_child(core, ns)
     core.delete_namespaced_config_map("owner", ns, propagation_policy="Foreground")
-    wait_for(lambda: _absent(lambda: core.read_namespaced_config_map("owner", ns)), what="owner gone")
+    wait_for(
+        lambda: _absent(lambda: core.read_namespaced_config_map("owner", ns)), what="owner gone"
+    )
     assert _absent(lambda: core.read_namespaced_config_map("child", ns))
 
 
 def test_dangling_owner_reference_is_collected(east: client.ApiClient, ns: str) -> None:
     core = client.CoreV1Api(east)
-    core.create_namespaced_config_map(ns, {"metadata": {"name": "orphan", "ownerReferences": [{
-        "apiVersion": "v1", "kind": "ConfigMap", "name": "ghost",
-        "uid": "00000000-0000-0000-0000-000000000000"}]}})
-    wait_for(lambda: _absent(lambda: core.read_namespaced_config_map("orphan", ns)),
-             what="collection of an object whose owner never existed")
+    core.create_namespaced_config_map(
+        ns,
+        {
+            "metadata": {
+                "name": "orphan",
+                "ownerReferences": [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "name": "ghost",
+                        "uid": "00000000-0000-0000-0000-000000000000",
+                    }
+                ],
+            }
+        },
+    )
+    wait_for(
+        lambda: _absent(lambda: core.read_namespaced_config_map("orphan", ns)),
+        what="collection of an object whose owner never existed",
+    )
 
 
 # -- custom resources -------------------------------------------------------------------------
@@ -295,42 +381,90 @@ CRD = {
     "spec": {
         "group": "example.com",
         "scope": "Namespaced",
-        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"]},
-        "versions": [{
-            "name": "v1", "served": True, "storage": True,
-            "subresources": {"status": {}},
-            "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
-                "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-            }}},
-        }],
+        "names": {
+            "plural": "widgets",
+            "singular": "widget",
+            "kind": "Widget",
+            "shortNames": ["wd"],
+        },
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
+                            "status": {
+                                "type": "object",
+                                "x-kubernetes-preserve-unknown-fields": True,
+                            },
+                        },
+                    }
+                },
+            }
+        ],
     },
 }
 
 
-def test_creating_a_crd_serves_its_resource(east: client.ApiClient, sim: FleetThread, ns: str) -> None:
+def test_creating_a_crd_serves_its_resource(
+    east: client.ApiClient, sim: FleetThread, ns: str
+) -> None:
     ext = client.ApiextensionsV1Api(east)
     ext.create_custom_resource_definition(CRD)
-    wait_for(lambda: any(c.type == "Established" and c.status == "True"
-                         for c in (ext.read_custom_resource_definition(CRD["metadata"]["name"])
-                                   .status.conditions or [])), what="CRD Established")
+    wait_for(
+        lambda: any(
+            c.type == "Established" and c.status == "True"
+            for c in (
+                ext.read_custom_resource_definition(CRD["metadata"]["name"]).status.conditions or []
+            )
+        ),
+        what="CRD Established",
+    )
     custom = client.CustomObjectsApi(east)
-    made = custom.create_namespaced_custom_object("example.com", "v1", ns, "widgets", {
-        "apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1"},
-        "spec": {"size": 3}})
+    made = custom.create_namespaced_custom_object(
+        "example.com",
+        "v1",
+        ns,
+        "widgets",
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w1"},
+            "spec": {"size": 3},
+        },
+    )
     assert made["metadata"]["generation"] == 1
     dyn = dynamic.DynamicClient(east)
     widgets = dyn.resources.get(api_version="example.com/v1", kind="Widget")
     assert [w.metadata.name for w in widgets.get(namespace=ns).items] == ["w1"]
     with pytest.raises(ApiException) as caught:
-        custom.create_namespaced_custom_object("example.com", "v1", ns, "widgets", {
-            "apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w2"},
-            "spec": {"size": "big"}})
+        custom.create_namespaced_custom_object(
+            "example.com",
+            "v1",
+            ns,
+            "widgets",
+            {
+                "apiVersion": "example.com/v1",
+                "kind": "Widget",
+                "metadata": {"name": "w2"},
+                "spec": {"size": "big"},
+            },
+        )
     assert caught.value.status in (400, 422)
     ext.delete_custom_resource_definition(CRD["metadata"]["name"])
-    wait_for(lambda: _absent(lambda: ext.read_custom_resource_definition(CRD["metadata"]["name"])),
-             what="CRD removal")
-    assert sim.run(lambda fleet: fleet.cluster("east").registry.get("example.com", "v1", "widgets")) is None
+    wait_for(
+        lambda: _absent(lambda: ext.read_custom_resource_definition(CRD["metadata"]["name"])),
+        what="CRD removal",
+    )
+    assert (
+        sim.run(lambda fleet: fleet.cluster("east").registry.get("example.com", "v1", "widgets"))
+        is None
+    )
 
 
 def test_dynamic_client_discovers_built_in_kinds(east: client.ApiClient) -> None:

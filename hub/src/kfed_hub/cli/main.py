@@ -36,8 +36,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
             register: Register = entry_point.load()
             register(subparsers)
         except Exception as exc:  # a broken plugin must not take the whole CLI down
-            problems.append(f"kfed: commands of {entry_point.name!r} ({entry_point.value}) "
-                            f"could not be loaded: {exc}")
+            problems.append(
+                f"kfed: commands of {entry_point.name!r} ({entry_point.value}) "
+                f"could not be loaded: {exc}"
+            )
     return parser, problems
 
 

@@ -32,7 +32,7 @@ NODE_PORT_RANGE = range(30000, 32768)
 CREATE_ON_UPDATE = frozenset(
     {"/endpoints", "/events", "coordination.k8s.io/leases", "discovery.k8s.io/endpointslices"}
 )
-"""Resources whose PUT creates a missing object (for every other kind PUT of a missing one is 404)."""
+"""Resources whose PUT creates a missing object (PUT of any other missing kind is a 404)."""
 
 
 class Allocator:
@@ -80,10 +80,13 @@ class Allocator:
         for index, port in enumerate(spec.get("ports") or ()):
             if not needs_node_ports:
                 if service_type in ("ClusterIP", "ExternalName") and port.get("nodePort"):
-                    problems.append(FieldError(
-                        type="FieldValueForbidden", field=f"spec.ports[{index}].nodePort",
-                        detail="may not be used when `type` is 'ClusterIP'",
-                    ))
+                    problems.append(
+                        FieldError(
+                            type="FieldValueForbidden",
+                            field=f"spec.ports[{index}].nodePort",
+                            detail="may not be used when `type` is 'ClusterIP'",
+                        )
+                    )
                 continue
             node_port = port.get("nodePort") or old_ports.get(
                 (port.get("port"), port.get("protocol", "TCP"))
@@ -100,27 +103,57 @@ class Allocator:
         try:
             address = ipaddress.ip_address(ip)
         except ValueError:
-            return [FieldError(type="FieldValueInvalid", field=field, value=[ip],
-                               detail="must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")]
+            return [
+                FieldError(
+                    type="FieldValueInvalid",
+                    field=field,
+                    value=[ip],
+                    detail="must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+                )
+            ]
         if address not in self.network:
-            return [FieldError(type="FieldValueInvalid", field=field, value=[ip],
-                               detail=f"failed to allocate IP {ip}: the provided network does not "
-                               f"match the current range")]
+            return [
+                FieldError(
+                    type="FieldValueInvalid",
+                    field=field,
+                    value=[ip],
+                    detail=f"failed to allocate IP {ip}: the provided network does not "
+                    f"match the current range",
+                )
+            ]
         holder = self._ips.get(ip)
         if holder is not None and holder != owner:
-            return [FieldError(type="FieldValueInvalid", field=field, value=[ip],
-                               detail=f"failed to allocate IP {ip}: provided IP is already allocated")]
+            return [
+                FieldError(
+                    type="FieldValueInvalid",
+                    field=field,
+                    value=[ip],
+                    detail=f"failed to allocate IP {ip}: provided IP is already allocated",
+                )
+            ]
         return []
 
     def _check_port(self, port: int, owner: tuple[str, str], field: str) -> list[FieldError]:
         if port not in NODE_PORT_RANGE:
-            return [FieldError(type="FieldValueInvalid", field=field, value=port,
-                               detail="provided port is not in the valid range. The range of valid "
-                               f"ports is {NODE_PORT_RANGE.start}-{NODE_PORT_RANGE.stop - 1}")]
+            return [
+                FieldError(
+                    type="FieldValueInvalid",
+                    field=field,
+                    value=port,
+                    detail="provided port is not in the valid range. The range of valid "
+                    f"ports is {NODE_PORT_RANGE.start}-{NODE_PORT_RANGE.stop - 1}",
+                )
+            ]
         holder = self._ports.get(port)
         if holder is not None and holder != owner:
-            return [FieldError(type="FieldValueInvalid", field=field, value=port,
-                               detail="provided port is already allocated")]
+            return [
+                FieldError(
+                    type="FieldValueInvalid",
+                    field=field,
+                    value=port,
+                    detail="provided port is already allocated",
+                )
+            ]
         return []
 
     def _free_ip(self) -> str:
@@ -135,12 +168,16 @@ class Allocator:
     def _free_port(self) -> int:
         for _ in NODE_PORT_RANGE:
             candidate = self._next_port
-            self._next_port = candidate + 1 if candidate + 1 in NODE_PORT_RANGE else NODE_PORT_RANGE.start
+            self._next_port = (
+                candidate + 1 if candidate + 1 in NODE_PORT_RANGE else NODE_PORT_RANGE.start
+            )
             if candidate not in self._ports:
                 return candidate
         raise errors.service_unavailable("no node ports are left in the range 30000-32767")
 
-    def commit(self, rt: ResourceType, obj: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> None:
+    def commit(
+        self, rt: ResourceType, obj: Mapping[str, Any], old: Mapping[str, Any] | None = None
+    ) -> None:
         """Record a stored Service's allocations (and free what its update gave up)."""
         if rt.storage_key != "/services":
             return
@@ -170,16 +207,23 @@ def check_namespace_accepts(api: ClusterApi, rt: ResourceType, namespace: str, n
     entry = api.store.get("/namespaces", "", namespace)
     if entry is None:
         raise errors.not_found("namespaces", "", namespace)
-    if objects.is_terminating(entry.obj) or (entry.obj.get("status") or {}).get("phase") == "Terminating":
+    if (
+        objects.is_terminating(entry.obj)
+        or (entry.obj.get("status") or {}).get("phase") == "Terminating"
+    ):
         error = errors.forbidden(
-            rt.plural, rt.group, name,
+            rt.plural,
+            rt.group,
+            name,
             f"unable to create new content in namespace {namespace} because it is being terminated",
         )
-        error.details["causes"] = [{
-            "reason": "NamespaceTerminating",
-            "message": f"namespace {namespace} is being terminated",
-            "field": "metadata.namespace",
-        }]
+        error.details["causes"] = [
+            {
+                "reason": "NamespaceTerminating",
+                "message": f"namespace {namespace} is being terminated",
+                "field": "metadata.namespace",
+            }
+        ]
         raise error
 
 

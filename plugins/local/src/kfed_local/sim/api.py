@@ -53,7 +53,12 @@ PATCH_CONTENT_TYPES: Mapping[str, PatchType] = {
 
 # Kinds whose metadata.generation kube-apiserver maintains (custom resources always have one).
 _GENERATION_KINDS = frozenset(
-    {"apps/deployments", "apps/replicasets", "/pods", "apiextensions.k8s.io/customresourcedefinitions"}
+    {
+        "apps/deployments",
+        "apps/replicasets",
+        "/pods",
+        "apiextensions.k8s.io/customresourcedefinitions",
+    }
 )
 # Kinds that keep the status a client sends on create (kubelets register nodes with status).
 _STATUS_ON_CREATE = frozenset({"/nodes", "/namespaces"})
@@ -165,7 +170,7 @@ class ClusterApi:
 
         return accepts
 
-    def list(
+    def list_objects(
         self,
         rt: ResourceType,
         namespace: str | None,
@@ -239,7 +244,9 @@ class ClusterApi:
         obj = apply_defaults(rt.group, rt.version, rt.kind, obj)
         obj = admission.admit_create(self, rt, obj, ctx)
         self._validate(rt, obj, None)
-        if self.store.get(rt.storage_key, namespace if rt.namespaced else "", obj["metadata"]["name"]):
+        if self.store.get(
+            rt.storage_key, namespace if rt.namespaced else "", obj["metadata"]["name"]
+        ):
             raise errors.already_exists(rt.plural, rt.group, obj["metadata"]["name"])
         now = self.now()
         meta = obj["metadata"]
@@ -251,8 +258,13 @@ class ClusterApi:
             meta.pop("generation", None)
         if managed_fields is None:
             managed_fields = update_managed_fields(
-                None, obj, manager=ctx.field_manager, schema=rt.schema,
-                api_version=rt.api_version, now=now, reset=_reset(rt, None),
+                None,
+                obj,
+                manager=ctx.field_manager,
+                schema=rt.schema,
+                api_version=rt.api_version,
+                now=now,
+                reset=_reset(rt, None),
             )
         meta["managedFields"] = managed_fields
         result.obj = obj
@@ -280,7 +292,8 @@ class ClusterApi:
         self._check_namespace_matches(rt, namespace, meta)
         if meta.get("name") and meta["name"] != name:
             raise errors.bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+                f"the name of the object ({meta['name']}) does not match the name on the URL "
+                f"({name})"
             )
         meta["name"] = name
         if rt.namespaced:
@@ -293,7 +306,9 @@ class ClusterApi:
         wanted_rv = meta.get("resourceVersion")
         if wanted_rv and wanted_rv != old.obj["metadata"]["resourceVersion"]:
             raise errors.conflict(
-                rt.plural, rt.group, name,
+                rt.plural,
+                rt.group,
+                name,
                 "the object has been modified; please apply your changes to the latest version "
                 "and try again",
             )
@@ -316,8 +331,13 @@ class ClusterApi:
         finalizers_wanted = obj  # apply_defaults returns a new dict and leaves this one alone
         # Admission defaults (service account, tolerations, priority) apply on create only.
         obj = apply_defaults(
-            rt.group, rt.version, rt.kind, obj, service_account_admission=False,
-            default_toleration_seconds=False, priority_admission=False,
+            rt.group,
+            rt.version,
+            rt.kind,
+            obj,
+            service_account_admission=False,
+            default_toleration_seconds=False,
+            priority_admission=False,
         )
         if rt.storage_key == "/namespaces":
             # Only the finalize subresource changes a namespace's spec.finalizers (and defaulting,
@@ -335,8 +355,13 @@ class ClusterApi:
         now = self.now()
         if managed_fields is None:
             managed_fields = update_managed_fields(
-                old.obj, obj, manager=ctx.field_manager, schema=rt.schema,
-                api_version=rt.api_version, now=now, subresource=subresource,
+                old.obj,
+                obj,
+                manager=ctx.field_manager,
+                schema=rt.schema,
+                api_version=rt.api_version,
+                now=now,
+                subresource=subresource,
                 reset=_reset(rt, subresource),
             )
         meta["managedFields"] = managed_fields
@@ -369,19 +394,28 @@ class ClusterApi:
         new: dict[str, Any],
         subresource: str | None,
     ) -> dict[str, Any]:
-        """Carry over what a write may not change: identity metadata and the other half of status."""
+        """Carry over what a write may not change: identity metadata, the other half of status."""
         old_meta = old["metadata"]
         meta = new.setdefault("metadata", {})
-        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                    "generation"):
+        for key in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ):
             if key in old_meta:
                 meta[key] = old_meta[key]
             else:
                 meta.pop(key, None)
         if subresource == "finalize":
             kept = objects.clone(dict(old))
-            kept["metadata"]["resourceVersion"] = meta.get("resourceVersion", old_meta.get("resourceVersion"))
-            kept.setdefault("spec", {})["finalizers"] = (new.get("spec") or {}).get("finalizers", [])
+            kept["metadata"]["resourceVersion"] = meta.get(
+                "resourceVersion", old_meta.get("resourceVersion")
+            )
+            kept.setdefault("spec", {})["finalizers"] = (new.get("spec") or {}).get(
+                "finalizers", []
+            )
             return kept
         if subresource == "status":
             kept = {k: v for k, v in old.items() if k not in ("status", "metadata")}
@@ -451,7 +485,9 @@ class ClusterApi:
         wanted_rv = patched["metadata"].get("resourceVersion")
         if wanted_rv and wanted_rv != old.obj["metadata"]["resourceVersion"]:
             raise errors.conflict(
-                rt.plural, rt.group, name,
+                rt.plural,
+                rt.group,
+                name,
                 "the object has been modified; please apply your changes to the latest version "
                 "and try again",
             )
@@ -496,8 +532,14 @@ class ClusterApi:
         now = self.now()
         try:
             applied = server_side_apply(
-                live, config, manager=ctx.field_manager, force=force, schema=rt.schema,
-                api_version=rt.api_version, now=now, subresource=subresource,
+                live,
+                config,
+                manager=ctx.field_manager,
+                force=force,
+                schema=rt.schema,
+                api_version=rt.api_version,
+                now=now,
+                subresource=subresource,
                 reset=_reset(rt, subresource),
             )
         except PatchError as exc:
@@ -506,8 +548,9 @@ class ClusterApi:
         if old is None:
             result = self._create(rt, namespace, applied, ctx, managed_fields=managed)
         else:
-            result = self._replace(rt, old, applied, ctx, subresource=subresource,
-                                   managed_fields=managed)
+            result = self._replace(
+                rt, old, applied, ctx, subresource=subresource, managed_fields=managed
+            )
         result.warnings[:0] = warnings
         return result
 
@@ -518,7 +561,9 @@ class ClusterApi:
         pod = self.get(pods, namespace, name).obj
         if (pod.get("spec") or {}).get("nodeName"):
             raise errors.conflict(
-                "pods/binding", "", name,
+                "pods/binding",
+                "",
+                name,
                 f"pod {name} is already assigned to node {pod['spec']['nodeName']!r}",
             )
         if objects.is_terminating(pod):
@@ -530,8 +575,12 @@ class ClusterApi:
             status.get("conditions") or [], "PodScheduled", "True", now=self.now()
         )
         updated["metadata"]["managedFields"] = update_managed_fields(
-            pod, updated, manager=ctx.field_manager, schema=pods.schema,
-            api_version="v1", now=self.now(),
+            pod,
+            updated,
+            manager=ctx.field_manager,
+            schema=pods.schema,
+            api_version="v1",
+            now=self.now(),
         )
         if ctx.dry_run:
             return updated
@@ -583,7 +632,9 @@ class ClusterApi:
             )
         return checked.obj, list(checked.warnings)
 
-    def _validate(self, rt: ResourceType, obj: dict[str, Any], old: Mapping[str, Any] | None) -> None:
+    def _validate(
+        self, rt: ResourceType, obj: dict[str, Any], old: Mapping[str, Any] | None
+    ) -> None:
         problems = validate_object(rt, obj, old=old)
         if problems:
             raise errors.invalid(rt.kind, rt.group, objects.name_of(obj), problems)
@@ -592,7 +643,10 @@ class ClusterApi:
         base = prefix[: 63 - 5] if len(prefix) > 58 else prefix
         for _ in range(16):
             candidate = base + objects.random_suffix()
-            if self.store.get(rt.storage_key, namespace if rt.namespaced else "", candidate) is None:
+            if (
+                self.store.get(rt.storage_key, namespace if rt.namespaced else "", candidate)
+                is None
+            ):
                 return candidate
         raise errors.ApiError(
             409, "AlreadyExists", f"could not find a free name for generateName {prefix!r}"
@@ -625,7 +679,9 @@ def _spec_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 def _semantically_equal(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     def strip(obj: Mapping[str, Any]) -> dict[str, Any]:
         meta = {
-            k: v for k, v in obj.get("metadata", {}).items() if k not in ("managedFields", "resourceVersion")
+            k: v
+            for k, v in obj.get("metadata", {}).items()
+            if k not in ("managedFields", "resourceVersion")
         }
         managers = [
             {k: v for k, v in entry.items() if k != "time"}
@@ -646,9 +702,17 @@ def _parse_json(body: bytes, what: str) -> Any:
 def _patch_failed(rt: ResourceType, name: str, exc: Exception) -> ApiError:
     text = str(exc)
     if isinstance(exc, jsonpatch.JsonPatchTestFailed):
-        return ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: {text}")
+        return ApiError(
+            422,
+            "Invalid",
+            f"the server rejected our request due to an error in our request: {text}",
+        )
     if isinstance(exc, jsonpatch.JsonPatchException | jsonpatch.JsonPointerException):
-        return ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: {text}")
+        return ApiError(
+            422,
+            "Invalid",
+            f"the server rejected our request due to an error in our request: {text}",
+        )
     return errors.bad_request(f'error applying patch to {rt.kind} "{name}": {text}')
 
 

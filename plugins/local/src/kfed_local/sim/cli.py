@@ -1,4 +1,4 @@
-"""``kfed sim``: run simulated clusters (``up``), break and mend them (``fault``), list them (``status``).
+"""``kfed sim``: run simulated clusters (``up``), break and mend them (``fault``), ``status``.
 
 Layer: CLI shell of the simulator (registered through the ``kfed.commands`` entry point). It
 parses flags into cluster specs, runs a :class:`~kfed_local.sim.fleet.SimFleet` in the foreground
@@ -16,9 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from kfed_local.sim.cluster import SimOptions
-from kfed_local.sim.config import ConfigError, ClusterSpec, parse_clusters_flag, parse_config, preset
+from kfed_local.sim.config import (
+    ClusterSpec,
+    ConfigError,
+    parse_clusters_flag,
+    parse_config,
+    preset,
+)
 from kfed_local.sim.control import ControlClient, ControlError
-from kfed_local.sim.fleet import FleetError, SimFleet
+from kfed_local.sim.faults import FleetError
+from kfed_local.sim.fleet import SimFleet
 
 DEFAULT_KUBECONFIG = "sim-kubeconfig.yaml"
 DEFAULT_ADDRESS_BASE = "127.1.1.0"
@@ -27,7 +34,8 @@ DEFAULT_ADDRESS_BASE = "127.1.1.0"
 def register(subparsers: Any) -> None:
     """Add ``kfed sim`` and its subcommands."""
     sim = subparsers.add_parser(
-        "sim", help="simulated Kubernetes clusters (no containers run)",
+        "sim",
+        help="simulated Kubernetes clusters (no containers run)",
         description="Simulated Kubernetes clusters: real HTTPS API servers that kubectl and the "
         "Kubernetes clients use unmodified, with simulated nodes, pods and load balancers. No "
         "containers run.",
@@ -36,32 +44,60 @@ def register(subparsers: Any) -> None:
 
     up = commands.add_parser("up", help="run simulated clusters until Ctrl-C")
     source = up.add_mutually_exclusive_group(required=True)
-    source.add_argument("--clusters", metavar="NAME=REGION/ZONE[,...]",
-                        help="clusters to run, e.g. east=us-east1/us-east1-b,west=us-west1/us-west1-a")
+    source.add_argument(
+        "--clusters",
+        metavar="NAME=REGION/ZONE[,...]",
+        help="clusters to run, e.g. east=us-east1/us-east1-b,west=us-west1/us-west1-a",
+    )
     source.add_argument("--config", metavar="FILE", help="YAML file describing the clusters")
-    source.add_argument("--preset", choices=["seed"],
-                        help="seed: the 2016 walk-through's nine GCE clusters")
-    up.add_argument("--kubeconfig", default=DEFAULT_KUBECONFIG, metavar="FILE",
-                    help=f"kubeconfig to write, one context per cluster (default: {DEFAULT_KUBECONFIG})")
-    up.add_argument("--address-base", default=DEFAULT_ADDRESS_BASE, metavar="127.A.B.0",
-                    help="loopback block: cluster N listens on 127.A.B.N "
-                    f"(default: {DEFAULT_ADDRESS_BASE})")
-    up.add_argument("--api-port", type=int, default=6443, metavar="PORT",
-                    help="API server port on each cluster address (default: 6443; 0: any)")
-    up.add_argument("--eviction-timeout", type=float, default=SimOptions.eviction_timeout,
-                    metavar="SECONDS",
-                    help="seconds before pods leave an unreachable node (default: %(default)s)")
+    source.add_argument(
+        "--preset", choices=["seed"], help="seed: the 2016 walk-through's nine GCE clusters"
+    )
+    up.add_argument(
+        "--kubeconfig",
+        default=DEFAULT_KUBECONFIG,
+        metavar="FILE",
+        help=f"kubeconfig to write, one context per cluster (default: {DEFAULT_KUBECONFIG})",
+    )
+    up.add_argument(
+        "--address-base",
+        default=DEFAULT_ADDRESS_BASE,
+        metavar="127.A.B.0",
+        help=f"loopback block: cluster N listens on 127.A.B.N (default: {DEFAULT_ADDRESS_BASE})",
+    )
+    up.add_argument(
+        "--api-port",
+        type=int,
+        default=6443,
+        metavar="PORT",
+        help="API server port on each cluster address (default: 6443; 0: any)",
+    )
+    up.add_argument(
+        "--eviction-timeout",
+        type=float,
+        default=SimOptions().eviction_timeout,
+        metavar="SECONDS",
+        help="seconds before pods leave an unreachable node (default: %(default)s)",
+    )
     up.set_defaults(handler=_up)
 
     fault = commands.add_parser("fault", help="take a cluster, zone, region or node down or up")
-    fault.add_argument("--kubeconfig", default=DEFAULT_KUBECONFIG, metavar="FILE",
-                       help="the kubeconfig `kfed sim up` wrote")
+    fault.add_argument(
+        "--kubeconfig",
+        default=DEFAULT_KUBECONFIG,
+        metavar="FILE",
+        help="the kubeconfig `kfed sim up` wrote",
+    )
     target = fault.add_mutually_exclusive_group(required=True)
     for scope in ("cluster", "zone", "region", "node"):
         target.add_argument(f"--{scope}", metavar="NAME")
-    fault.add_argument("--kind", choices=["down", "unreachable", "api-server"], default="down",
-                       help="for clusters and regions: down (default: nodes down, no API, no "
-                       "traffic), unreachable (network partition) or api-server (API stopped)")
+    fault.add_argument(
+        "--kind",
+        choices=["down", "unreachable", "api-server"],
+        default="down",
+        help="for clusters and regions: down (default: nodes down, no API, no "
+        "traffic), unreachable (network partition) or api-server (API stopped)",
+    )
     fault.add_argument("state", choices=["down", "up"])
     fault.set_defaults(handler=_fault)
 
@@ -98,8 +134,13 @@ def specs_from_args(args: argparse.Namespace) -> list[ClusterSpec]:
 def _up(args: argparse.Namespace) -> int:
     try:
         specs = specs_from_args(args)
-        fleet = SimFleet(specs, address_base=args.address_base, api_port=args.api_port,
-                         options=SimOptions(eviction_timeout=args.eviction_timeout), control=True)
+        fleet = SimFleet(
+            specs,
+            address_base=args.address_base,
+            api_port=args.api_port,
+            options=SimOptions(eviction_timeout=args.eviction_timeout),
+            control=True,
+        )
     except (ConfigError, FleetError) as exc:
         return _fail(str(exc))
     try:
@@ -118,19 +159,21 @@ async def _run(fleet: SimFleet, kubeconfig: Path) -> int:
     try:
         fleet.write_kubeconfig(kubeconfig)
         _print_clusters(fleet.status())
-        print(f"\nkubeconfig: {kubeconfig} (one context per cluster)\n"
-              f"try:        kubectl --kubeconfig {kubeconfig} get nodes\n"
-              f"faults:     kfed sim fault --kubeconfig {kubeconfig} --cluster NAME down\n"
-              "No containers run: pods, nodes and load balancers are simulated.\n"
-              "Press Ctrl-C to stop.", flush=True)
+        print(
+            f"\nkubeconfig: {kubeconfig} (one context per cluster)\n"
+            f"try:        kubectl --kubeconfig {kubeconfig} get nodes\n"
+            f"faults:     kfed sim fault --kubeconfig {kubeconfig} --cluster NAME down\n"
+            "No containers run: pods, nodes and load balancers are simulated.\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
         await stop.wait()
     finally:
         print("\nstopping...", file=sys.stderr, flush=True)
         await fleet.stop()
         with contextlib.suppress(OSError):
-            kubeconfig.unlink()
-            print(f"removed {kubeconfig}: its credentials ended with the clusters",
-                  file=sys.stderr)
+            await asyncio.to_thread(kubeconfig.unlink)
+            print(f"removed {kubeconfig}: its credentials ended with the clusters", file=sys.stderr)
     return 0
 
 
@@ -141,19 +184,30 @@ def _print_clusters(clusters: list[dict[str, Any]]) -> None:
         broken = [k for k in ("down", "unreachable", "apiServerStopped") if faults.get(k)]
         if faults.get("nodesDown"):
             broken.append(f"nodes down: {','.join(faults['nodesDown'])}")
-        rows.append((item["name"], item["region"], ",".join(item["zones"]), item["server"],
-                     "; ".join(broken) or "<none>"))
+        rows.append(
+            (
+                item["name"],
+                item["region"],
+                ",".join(item["zones"]),
+                item["server"],
+                "; ".join(broken) or "<none>",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print(
+            "   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 def _client(path: str) -> ControlClient:
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        raise ControlError(f"cannot read --kubeconfig {path}: {exc.strerror}; "
-                           "start the clusters with `kfed sim up --kubeconfig FILE`") from exc
+        raise ControlError(
+            f"cannot read --kubeconfig {path}: {exc.strerror}; "
+            "start the clusters with `kfed sim up --kubeconfig FILE`"
+        ) from exc
     return ControlClient.from_kubeconfig(text, path)
 
 

@@ -45,6 +45,7 @@ from kfed_local.sim.controllers.scheduler import Scheduler
 from kfed_local.sim.controllers.services import IngressController, ServiceController
 from kfed_local.sim.discovery import KUBERNETES_VERSION
 from kfed_local.sim.faults import FaultState
+from kfed_local.sim.httpio import abort_connections
 from kfed_local.sim.resources import ResourceRegistry
 from kfed_local.sim.server import ApiServer, ServerSettings
 from kfed_local.sim.store import ObjectStore
@@ -68,18 +69,6 @@ class SimOptions:
     """Changes kept per resource for watches (older resourceVersions get 410 Gone)."""
     max_events: int = 1000
     """Events kept per cluster."""
-
-
-def abort_connections(runner: web.AppRunner) -> None:
-    """Drop every open connection at once, as a stopped process would.
-
-    A graceful TLS close waits for the peer's close_notify, which idle pooled clients never
-    send; the connection would outlive the server.
-    """
-    server = runner.server
-    for handler in list(server.connections if server is not None else ()):
-        if handler.transport is not None:
-            handler.transport.abort()
 
 
 class _BlackHole(asyncio.Protocol):
@@ -122,16 +111,31 @@ class SimCluster:
         now = dt.datetime.now(dt.UTC)
         self._dir = Path(tempfile.mkdtemp(prefix=f"kfed-sim-{self.spec.name}-"))
         self.ca = pki.create_ca(f"kfed-sim-{self.spec.name}-ca", now=now)
-        self.serving = pki.issue_key_pair(self.ca, pki.LeafSpec(
-            common_name="kube-apiserver",
-            dns_names=("kubernetes", "kubernetes.default", "kubernetes.default.svc",
-                       "kubernetes.default.svc.cluster.local", "localhost"),
-            ip_addresses=(self.address, "10.96.0.1"),
-            server=True,
-        ), now=now)
-        self.admin = pki.issue_key_pair(self.ca, pki.LeafSpec(
-            common_name=ADMIN_USER, organizations=("system:masters",), client=True,
-        ), now=now)
+        self.serving = pki.issue_key_pair(
+            self.ca,
+            pki.LeafSpec(
+                common_name="kube-apiserver",
+                dns_names=(
+                    "kubernetes",
+                    "kubernetes.default",
+                    "kubernetes.default.svc",
+                    "kubernetes.default.svc.cluster.local",
+                    "localhost",
+                ),
+                ip_addresses=(self.address, "10.96.0.1"),
+                server=True,
+            ),
+            now=now,
+        )
+        self.admin = pki.issue_key_pair(
+            self.ca,
+            pki.LeafSpec(
+                common_name=ADMIN_USER,
+                organizations=("system:masters",),
+                client=True,
+            ),
+            now=now,
+        )
         (self._dir / "server.crt").write_bytes(self.serving.cert_pem)
         key_path = self._dir / "server.key"
         key_path.touch(mode=0o600)
@@ -139,25 +143,40 @@ class SimCluster:
 
         self.store = ObjectStore(history=self.options.history)
         self.registry = ResourceRegistry()
-        self.api = ClusterApi(self.store, self.registry, clock=lambda: dt.datetime.now(dt.UTC),
-                              allocator=Allocator())
+        self.api = ClusterApi(
+            self.store, self.registry, clock=lambda: dt.datetime.now(dt.UTC), allocator=Allocator()
+        )
         self.auth = Authenticator()
         self.events = EventRecorder(self.api, limit=self.options.max_events)
-        self.traffic = TrafficManager(cluster=self.spec.name, address=self.address,
-                                      region=self.spec.region)
+        self.traffic = TrafficManager(
+            cluster=self.spec.name, address=self.address, region=self.spec.region
+        )
         self._bootstrap()
         context = ControllerContext(
-            api=self.api, spec=self.spec, address=self.address, events=self.events,
-            faults=self.faults, traffic=self.traffic, monotonic=time.monotonic,
+            api=self.api,
+            spec=self.spec,
+            address=self.address,
+            events=self.events,
+            faults=self.faults,
+            traffic=self.traffic,
+            monotonic=time.monotonic,
             eviction_timeout=self.options.eviction_timeout,
             extra={"ca_pem": self.ca.cert_pem.decode()},
         )
-        self._controllers = ControllerRunner([
-            CrdController(context), NamespaceController(context), GarbageCollector(context),
-            ReplicaSetController(context), DeploymentController(context), Scheduler(context),
-            Kubelet(context), EndpointsController(context), ServiceController(context),
-            IngressController(context),
-        ])
+        self._controllers = ControllerRunner(
+            [
+                CrdController(context),
+                NamespaceController(context),
+                GarbageCollector(context),
+                ReplicaSetController(context),
+                DeploymentController(context),
+                Scheduler(context),
+                Kubelet(context),
+                EndpointsController(context),
+                ServiceController(context),
+                IngressController(context),
+            ]
+        )
         self._controllers.start(self.api)
         self.traffic.start()
         await self._start_api_server()
@@ -184,21 +203,28 @@ class SimCluster:
         return context
 
     async def _start_api_server(self) -> None:
-        server = ApiServer(self.api, self.auth, ServerSettings(
-            cluster=self.spec.name, address=f"{self.address}:{self.port}",
-            bookmark_interval=self.options.bookmark_interval,
-        ))
+        server = ApiServer(
+            self.api,
+            self.auth,
+            ServerSettings(
+                cluster=self.spec.name,
+                address=f"{self.address}:{self.port}",
+                bookmark_interval=self.options.bookmark_interval,
+            ),
+        )
         self.api_server = server
         runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, self.address, self.port, ssl_context=self._ssl_context(),
-                           reuse_address=True)
+        site = web.TCPSite(
+            runner, self.address, self.port, ssl_context=self._ssl_context(), reuse_address=True
+        )
         await site.start()
         if self.port == 0:
-            sockets = getattr(site._server, "sockets", None) or []  # noqa: SLF001 - no public API
+            sockets = getattr(site._server, "sockets", None) or []
             self.port = sockets[0].getsockname()[1]
             server.settings = ServerSettings(
-                cluster=self.spec.name, address=f"{self.address}:{self.port}",
+                cluster=self.spec.name,
+                address=f"{self.address}:{self.port}",
                 bookmark_interval=self.options.bookmark_interval,
             )
         self._runner = runner
@@ -233,23 +259,46 @@ class SimCluster:
         kubelet = RequestContext(field_manager="kubelet", field_validation="Ignore")
         for i in range(self.spec.nodes):
             self.api.create(nodes, "", self._node(i), kubelet)
-        self.api.create(services, "default", {
-            "metadata": {"name": "kubernetes", "labels": {
-                "component": "apiserver", "provider": "kubernetes"}},
-            "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1",
-                     "ports": [{"name": "https", "port": 443, "protocol": "TCP",
-                                "targetPort": 6443}]},
-        }, ctx)
+        self.api.create(
+            services,
+            "default",
+            {
+                "metadata": {
+                    "name": "kubernetes",
+                    "labels": {"component": "apiserver", "provider": "kubernetes"},
+                },
+                "spec": {
+                    "type": "ClusterIP",
+                    "clusterIP": "10.96.0.1",
+                    "ports": [
+                        {"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}
+                    ],
+                },
+            },
+            ctx,
+        )
         self._kubernetes_endpoints = endpoints
 
     def _write_kubernetes_endpoints(self) -> None:
         ctx = RequestContext(field_manager="kube-apiserver", field_validation="Ignore")
-        self.api.update(self._kubernetes_endpoints, "default", "kubernetes", {
-            "metadata": {"name": "kubernetes", "labels": {
-                "endpointslice.kubernetes.io/skip-mirror": "true"}},
-            "subsets": [{"addresses": [{"ip": self.address}],
-                         "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}]}],
-        }, ctx)
+        self.api.update(
+            self._kubernetes_endpoints,
+            "default",
+            "kubernetes",
+            {
+                "metadata": {
+                    "name": "kubernetes",
+                    "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+                },
+                "subsets": [
+                    {
+                        "addresses": [{"ip": self.address}],
+                        "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}],
+                    }
+                ],
+            },
+            ctx,
+        )
 
     def node_name(self, index: int) -> str:
         """The name of node ``index`` (from 0)."""
@@ -260,21 +309,41 @@ class SimCluster:
         zone = spec.zones[index % len(spec.zones)]
         name = self.node_name(index)
         now = objects.rfc3339(dt.datetime.now(dt.UTC))
-        capacity = {"cpu": spec.capacity.cpu, "memory": spec.capacity.memory,
-                    "pods": str(spec.capacity.pods), "ephemeral-storage": "100Gi"}
+        capacity = {
+            "cpu": spec.capacity.cpu,
+            "memory": spec.capacity.memory,
+            "pods": str(spec.capacity.pods),
+            "ephemeral-storage": "100Gi",
+        }
         conditions = [
-            {"type": kind, "status": "False", "reason": reason, "message": message,
-             "lastHeartbeatTime": now, "lastTransitionTime": now}
+            {
+                "type": kind,
+                "status": "False",
+                "reason": reason,
+                "message": message,
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+            }
             for kind, reason, message in (
-                ("MemoryPressure", "KubeletHasSufficientMemory",
-                 "kubelet has sufficient memory available"),
+                (
+                    "MemoryPressure",
+                    "KubeletHasSufficientMemory",
+                    "kubelet has sufficient memory available",
+                ),
                 ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
                 ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
             )
         ]
-        conditions.append({"type": "Ready", "status": "True", "reason": "KubeletReady",
-                           "message": "kubelet is posting ready status",
-                           "lastHeartbeatTime": now, "lastTransitionTime": now})
+        conditions.append(
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "KubeletReady",
+                "message": "kubelet is posting ready status",
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": now,
+            }
+        )
         return {
             "metadata": {
                 "name": name,
@@ -295,8 +364,11 @@ class SimCluster:
                 },
                 "annotations": {"node.alpha.kubernetes.io/ttl": "0"},
             },
-            "spec": {"providerID": f"kfed-sim://{spec.name}/{zone}/{name}",
-                     "podCIDR": f"10.244.{index + 1}.0/24", "podCIDRs": [f"10.244.{index + 1}.0/24"]},
+            "spec": {
+                "providerID": f"kfed-sim://{spec.name}/{zone}/{name}",
+                "podCIDR": f"10.244.{index + 1}.0/24",
+                "podCIDRs": [f"10.244.{index + 1}.0/24"],
+            },
             "status": {
                 "capacity": capacity,
                 "allocatable": dict(capacity),
@@ -335,18 +407,25 @@ class SimCluster:
         def b64(data: bytes) -> str:
             return base64.b64encode(data).decode()
 
-        cluster = {"name": name, "cluster": {"server": self.url,
-                                             "certificate-authority-data": b64(self.ca.cert_pem)}}
-        user = {"name": name, "user": {"client-certificate-data": b64(self.admin.cert_pem),
-                                       "client-key-data": b64(self.admin.key_pem)}}
-        context = {"name": name, "context": {"cluster": name, "user": name,
-                                             "namespace": "default"}}
+        cluster = {
+            "name": name,
+            "cluster": {"server": self.url, "certificate-authority-data": b64(self.ca.cert_pem)},
+        }
+        user = {
+            "name": name,
+            "user": {
+                "client-certificate-data": b64(self.admin.cert_pem),
+                "client-key-data": b64(self.admin.key_pem),
+            },
+        }
+        context = {"name": name, "context": {"cluster": name, "user": name, "namespace": "default"}}
         return cluster, user, context
 
     def node_names(self, zone: str | None = None) -> list[str]:
         """Names of the cluster's nodes (in one zone, if given)."""
         return [
-            objects.name_of(e.obj) for e in self.store.items("/nodes")
+            objects.name_of(e.obj)
+            for e in self.store.items("/nodes")
             if zone is None or objects.labels_of(e.obj).get("topology.kubernetes.io/zone") == zone
         ]
 
@@ -363,7 +442,8 @@ class SimCluster:
             if mode == "blackhole" and self._black_hole is None:
                 loop = asyncio.get_running_loop()
                 self._black_hole = await loop.create_server(
-                    lambda: _BlackHole(self._held), self.address, self.port, reuse_address=True)
+                    lambda: _BlackHole(self._held), self.address, self.port, reuse_address=True
+                )
             elif mode == "refused":
                 await self._close_black_hole()
         self.traffic.set_mode(self.faults.traffic_mode)
@@ -405,15 +485,6 @@ class SimCluster:
     async def set_zone_down(self, zone: str, down: bool) -> None:
         """Every node of one zone down or up."""
         await self.set_nodes_down(self.node_names(zone), down)
-
-    async def wait_idle(self, timeout: float = 10.0) -> None:
-        """Wait until controllers have nothing queued (helps tests avoid sleeping blindly)."""
-        assert self._controllers is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if all(not c.queue._ready for c in self._controllers.controllers):  # noqa: SLF001
-                return
-            await asyncio.sleep(0.01)
 
     async def __aenter__(self) -> SimCluster:
         await self.start()

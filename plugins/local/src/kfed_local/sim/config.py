@@ -75,9 +75,7 @@ def preset(name: str) -> list[ClusterSpec]:
         known = ", ".join(sorted(PRESETS))
         raise ConfigError(f"unknown preset {name!r}; known presets: {known}") from None
     provider = "gce" if name == "seed" else "kfed-sim"
-    return [
-        ClusterSpec(name=n, region=r, zones=(z,), provider=provider) for n, r, z in entries
-    ]
+    return [ClusterSpec(name=n, region=r, zones=(z,), provider=provider) for n, r, z in entries]
 
 
 def parse_clusters_flag(text: str) -> list[ClusterSpec]:
@@ -104,15 +102,15 @@ def parse_clusters_flag(text: str) -> list[ClusterSpec]:
 def parse_config(text: str, *, source: str = "config") -> list[ClusterSpec]:
     """Parse a YAML cluster file::
 
-        clusters:
-          - name: east
-            region: us-east1
-            zone: us-east1-b          # or zones: [us-east1-b, us-east1-c]
-            provider: gce             # node label kfed.io/provider
-            nodes: 3
-            capacity: {cpu: "4", memory: 16Gi, pods: 110}
-            podStartDelay: 0.5        # seconds
-            labels: {team: web}
+    clusters:
+      - name: east
+        region: us-east1
+        zone: us-east1-b          # or zones: [us-east1-b, us-east1-c]
+        provider: gce             # node label kfed.io/provider
+        nodes: 3
+        capacity: {cpu: "4", memory: 16Gi, pods: 110}
+        podStartDelay: 0.5        # seconds
+        labels: {team: web}
     """
     try:
         doc = yaml.safe_load(text)
@@ -126,7 +124,9 @@ def parse_config(text: str, *, source: str = "config") -> list[ClusterSpec]:
         entries = doc
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{source}: expected a 'clusters:' list with at least one cluster")
-    specs = [_spec_from_mapping(entry, f"{source}: clusters[{i}]") for i, entry in enumerate(entries)]
+    specs = [
+        _spec_from_mapping(entry, f"{source}: clusters[{i}]") for i, entry in enumerate(entries)
+    ]
     check_specs(specs)
     return specs
 
@@ -142,7 +142,8 @@ def _spec_from_mapping(entry: Any, where: str) -> ClusterSpec:
     unknown = sorted(set(entry) - _KNOWN_KEYS)
     if unknown:
         raise ConfigError(
-            f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}"
+            f"{where}: unknown field(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(_KNOWN_KEYS))}"
         )
     for required in ("name", "region"):
         if not isinstance(entry.get(required), str) or not entry[required]:
@@ -156,7 +157,9 @@ def _spec_from_mapping(entry: Any, where: str) -> ClusterSpec:
     if "nodes" in entry:
         nodes = entry["nodes"]
         if not isinstance(nodes, int) or isinstance(nodes, bool) or not 0 <= nodes <= 1000:
-            raise ConfigError(f"{where}.nodes: expected a whole number from 0 to 1000, got {nodes!r}")
+            raise ConfigError(
+                f"{where}.nodes: expected a whole number from 0 to 1000, got {nodes!r}"
+            )
         spec = replace(spec, nodes=nodes)
     if "capacity" in entry:
         spec = replace(spec, capacity=_capacity(entry["capacity"], f"{where}.capacity"))
@@ -186,14 +189,20 @@ def _capacity(value: Any, where: str) -> NodeCapacity:
         raise ConfigError(f"{where}: expected a mapping with cpu, memory and pods")
     unknown = sorted(set(value) - {"cpu", "memory", "pods"})
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; known: cpu, memory, pods")
+        raise ConfigError(
+            f"{where}: unknown field(s) {', '.join(unknown)}; known: cpu, memory, pods"
+        )
     capacity = NodeCapacity()
     for key in ("cpu", "memory"):
         if key in value:
             text = str(value[key])
             if not _QUANTITY.match(text):
-                raise ConfigError(f"{where}.{key}: {text!r} is not a quantity such as 4, 500m or 16Gi")
-            capacity = replace(capacity, **{key: text})
+                raise ConfigError(
+                    f"{where}.{key}: {text!r} is not a quantity such as 4, 500m or 16Gi"
+                )
+            capacity = (
+                replace(capacity, cpu=text) if key == "cpu" else replace(capacity, memory=text)
+            )
     if "pods" in value:
         pods = value["pods"]
         if not isinstance(pods, int) or isinstance(pods, bool) or pods < 0:

@@ -25,6 +25,8 @@ import aiohttp
 from aiohttp import web
 
 from kfed_core import pki
+from kfed_local.sim.faults import FaultTarget, FleetError
+from kfed_local.sim.httpio import abort_connections
 
 if TYPE_CHECKING:
     from kfed_local.sim.fleet import SimFleet
@@ -47,10 +49,14 @@ class ControlServer:
         self.port = 0
         now = dt.datetime.now(dt.UTC)
         self.ca = pki.create_ca("kfed-sim-control-ca", now=now)
-        self.serving = pki.issue_key_pair(self.ca, pki.LeafSpec(
-            common_name="kfed-sim-control", ip_addresses=(address,), server=True), now=now)
-        self.client = pki.issue_key_pair(self.ca, pki.LeafSpec(
-            common_name="kfed-sim-operator", client=True), now=now)
+        self.serving = pki.issue_key_pair(
+            self.ca,
+            pki.LeafSpec(common_name="kfed-sim-control", ip_addresses=(address,), server=True),
+            now=now,
+        )
+        self.client = pki.issue_key_pair(
+            self.ca, pki.LeafSpec(common_name="kfed-sim-operator", client=True), now=now
+        )
         self._runner: web.AppRunner | None = None
         self._dir = tempfile.TemporaryDirectory(prefix="kfed-sim-control-")
 
@@ -72,14 +78,12 @@ class ControlServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.address, 0, ssl_context=context)
         await site.start()
-        sockets = getattr(site._server, "sockets", None) or []  # noqa: SLF001 - no public API
+        sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
         """Stop serving and remove the key folder."""
         if self._runner is not None:
-            from kfed_local.sim.cluster import abort_connections
-
             abort_connections(self._runner)
             await self._runner.cleanup()
             self._runner = None
@@ -100,8 +104,6 @@ class ControlServer:
         return web.json_response({"clusters": self.fleet.status()})
 
     async def _faults(self, request: web.Request) -> web.Response:
-        from kfed_local.sim.fleet import FaultTarget, FleetError
-
         try:
             body = await request.json()
         except ValueError:
@@ -119,8 +121,9 @@ class ControlServer:
         if kind not in _KINDS:
             return _error(400, f"kind must be one of {', '.join(_KINDS)}")
         try:
-            touched = await self.fleet.fault(FaultTarget(scope=scope, name=name),
-                                             state == "down", kind)
+            touched = await self.fleet.fault(
+                FaultTarget(scope=scope, name=name), state == "down", kind
+            )
         except FleetError as exc:
             return _error(404, str(exc))
         return web.json_response({"touched": touched, "state": state, "kind": kind})
@@ -144,7 +147,9 @@ class ControlClient:
             self._cert = base64.b64decode(extension["client-certificate-data"])
             self._key = base64.b64decode(extension["client-key-data"])
         except (KeyError, ValueError) as exc:
-            raise ControlError(f"the {EXTENSION_NAME} kubeconfig extension is incomplete: {exc}") from exc
+            raise ControlError(
+                f"the {EXTENSION_NAME} kubeconfig extension is incomplete: {exc}"
+            ) from exc
 
     @classmethod
     def from_kubeconfig(cls, text: str, source: str) -> ControlClient:
@@ -173,14 +178,20 @@ class ControlClient:
             context = ssl.create_default_context(cadata=self._ca.decode())
             context.load_cert_chain(cert, key)
             try:
-                async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-                    async with session.request(method, self.server + path, ssl=context,
-                                               data=None if body is None else json.dumps(body),
-                                               headers={"Content-Type": "application/json"}) as resp:
-                        answer = await resp.json(content_type=None)
-                        if resp.status >= 400:
-                            raise ControlError(str(answer.get("error", answer)))
-                        return answer
+                async with (
+                    aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session,
+                    session.request(
+                        method,
+                        self.server + path,
+                        ssl=context,
+                        data=None if body is None else json.dumps(body),
+                        headers={"Content-Type": "application/json"},
+                    ) as resp,
+                ):
+                    answer = await resp.json(content_type=None)
+                    if resp.status >= 400:
+                        raise ControlError(str(answer.get("error", answer)))
+                    return answer
             except aiohttp.ClientError as exc:
                 raise ControlError(
                     f"cannot reach the simulator at {self.server}: {exc}; is `kfed sim up` "

@@ -50,14 +50,18 @@ class DeleteOptions:
             policy = "Orphan" if str(orphan).lower() == "true" else "Background"
         if policy is not None and policy not in _POLICIES:
             raise errors.invalid_options(
-                "propagationPolicy", policy, 'supported values: "Orphan", "Background", "Foreground"'
+                "propagationPolicy",
+                policy,
+                'supported values: "Orphan", "Background", "Foreground"',
             )
         grace: Any = query.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
         if grace is not None:
             try:
                 grace = int(grace)
             except (TypeError, ValueError):
-                raise errors.bad_request(f"gracePeriodSeconds must be an integer, got {grace!r}") from None
+                raise errors.bad_request(
+                    f"gracePeriodSeconds must be an integer, got {grace!r}"
+                ) from None
             if grace < 0:
                 grace = 1  # kube-apiserver treats negative grace periods as 1 second
         return cls(
@@ -101,13 +105,17 @@ def delete(
     meta = old["metadata"]
     if options.precondition_uid and options.precondition_uid != meta.get("uid"):
         raise errors.conflict(
-            rt.plural, rt.group, name,
+            rt.plural,
+            rt.group,
+            name,
             f"Precondition failed: UID in precondition: {options.precondition_uid}, "
             f"UID in object meta: {meta.get('uid')}",
         )
     if options.precondition_rv and options.precondition_rv != meta.get("resourceVersion"):
         raise errors.conflict(
-            rt.plural, rt.group, name,
+            rt.plural,
+            rt.group,
+            name,
             f"Precondition failed: ResourceVersion in precondition: {options.precondition_rv}, "
             f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
         )
@@ -219,10 +227,12 @@ def delete_collection(
     """DELETE a collection: every matching object, each with the same options."""
     if options.precondition_uid or options.precondition_rv:
         raise errors.bad_request("preconditions are not allowed when deleting a collection")
-    page = api.list(rt, namespace, selectors)
+    page = api.list_objects(rt, namespace, selectors)
     for entry in page.items:
         try:
-            delete(api, rt, objects.namespace_of(entry.obj), objects.name_of(entry.obj), options, ctx)
+            delete(
+                api, rt, objects.namespace_of(entry.obj), objects.name_of(entry.obj), options, ctx
+            )
         except errors.ApiError as exc:
             if exc.code != 404:  # deleted meanwhile by a cascade: fine
                 raise

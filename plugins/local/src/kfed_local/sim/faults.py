@@ -9,6 +9,22 @@ unreachable and no load balancer traffic); single nodes or whole zones can be do
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+Scope = Literal["cluster", "zone", "region", "node"]
+FaultKind = Literal["down", "unreachable", "api-server"]
+
+
+class FleetError(Exception):
+    """A fleet that cannot start, or a fault that names nothing; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultTarget:
+    """What a fault applies to: one cluster, node, zone or region."""
+
+    scope: Scope
+    name: str
 
 
 @dataclass(slots=True)

@@ -17,29 +17,15 @@ import os
 import random
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from kfed_local.sim.cluster import SimCluster, SimOptions
 from kfed_local.sim.config import ClusterSpec, check_specs
-
-Scope = Literal["cluster", "zone", "region", "node"]
-FaultKind = Literal["down", "unreachable", "api-server"]
-
-
-class FleetError(Exception):
-    """A fleet that cannot start, or a fault that names nothing; the message says what to do."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FaultTarget:
-    """What a fault applies to: one cluster, node, zone or region."""
-
-    scope: Scope
-    name: str
+from kfed_local.sim.control import ControlServer
+from kfed_local.sim.faults import FaultKind, FaultTarget, FleetError
 
 
 def pick_address_block() -> str:
@@ -80,7 +66,9 @@ class SimFleet:
         try:
             base = ipaddress.ip_address(self.address_base)
         except ValueError:
-            raise FleetError(f"--address-base {self.address_base!r} is not an IPv4 address") from None
+            raise FleetError(
+                f"--address-base {self.address_base!r} is not an IPv4 address"
+            ) from None
         if not base.is_loopback:
             raise FleetError(
                 f"--address-base {self.address_base} is not a loopback address: simulated clusters "
@@ -90,8 +78,9 @@ class SimFleet:
         port = api_port if api_port is not None else (6443 if address_base else 0)
         self.options = options or SimOptions()
         self.clusters: dict[str, SimCluster] = {
-            spec.name: SimCluster(spec, address=str(base + i + 1), port=port, index=i,
-                                  options=self.options)
+            spec.name: SimCluster(
+                spec, address=str(base + i + 1), port=port, index=i, options=self.options
+            )
             for i, spec in enumerate(self.specs)
         }
         self.control_enabled = control
@@ -120,8 +109,6 @@ class SimFleet:
                 await cluster.start()
                 started.append(cluster)
             if self.control_enabled:
-                from kfed_local.sim.control import ControlServer
-
                 control_address = str(ipaddress.ip_address(self.address_base) + 254)
                 self.control = ControlServer(self, address=control_address)
                 await self.control.start()
@@ -172,7 +159,9 @@ class SimFleet:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")
-        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+        with os.fdopen(
+            os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w"
+        ) as out:
             yaml.safe_dump(self.kubeconfig(), out, sort_keys=False)
         temporary.replace(target)
         return target
@@ -187,11 +176,16 @@ class SimFleet:
             found = [(c, None) for c in self.clusters.values() if c.spec.region == target.name]
             if not found:
                 regions = sorted({c.spec.region for c in self.clusters.values()})
-                raise FleetError(f"no cluster in region {target.name!r}; regions: {', '.join(regions)}")
+                raise FleetError(
+                    f"no cluster in region {target.name!r}; regions: {', '.join(regions)}"
+                )
             return list(found)
         if target.scope == "zone":
-            zone_hits = [(c, c.node_names(target.name)) for c in self.clusters.values()
-                         if target.name in c.spec.zones]
+            zone_hits: list[tuple[SimCluster, list[str] | None]] = [
+                (c, c.node_names(target.name))
+                for c in self.clusters.values()
+                if target.name in c.spec.zones
+            ]
             if not zone_hits:
                 zones = sorted({z for c in self.clusters.values() for z in c.spec.zones})
                 raise FleetError(f"no cluster in zone {target.name!r}; zones: {', '.join(zones)}")

@@ -10,18 +10,24 @@ import datetime as dt
 import random
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # kube-apiserver's generateName alphabet: no vowels (no words) and no look-alike characters.
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
-def clone(value: Any) -> Any:
+def clone(value: T) -> T:
     """A deep copy of a JSON-shaped value (dicts, lists, scalars); much faster than deepcopy."""
+    return _clone(value)  # type: ignore[no-any-return]
+
+
+def _clone(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
+        return {k: _clone(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [clone(v) for v in value]
+        return [_clone(v) for v in value]
     return value
 
 
@@ -120,7 +126,7 @@ def set_condition(
     now: str,
     probe_time: bool = False,
 ) -> list[dict[str, Any]]:
-    """A new conditions list with condition ``kind`` set; lastTransitionTime moves only on change."""
+    """A new conditions list with ``kind`` set; lastTransitionTime moves only on a change."""
     result: list[dict[str, Any]] = []
     found = False
     for item in conditions:

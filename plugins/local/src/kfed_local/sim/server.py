@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from aiohttp import web
 
 from kfed_local.sim import (
@@ -32,6 +31,13 @@ from kfed_local.sim import (
 from kfed_local.sim.api import PATCH_CONTENT_TYPES, ClusterApi, RequestContext, Selectors
 from kfed_local.sim.auth import Authenticator, UserInfo
 from kfed_local.sim.errors import ApiError
+from kfed_local.sim.httpio import (
+    json_response,
+    read_body,
+    read_object,
+    read_optional_object,
+    status_response,
+)
 from kfed_local.sim.resources import ResourceRegistry, ResourceType
 from kfed_local.sim.store import StoredObject
 from kfed_local.sim.tables import build_table
@@ -91,16 +97,25 @@ class ApiServer:
         except web.HTTPException:
             raise
         except Exception:  # a bug of ours: answer 500 like kube-apiserver, and log the trace
-            log.exception("simulated API server %s failed on %s %s", self.settings.cluster,
-                          request.method, request.path)
+            log.exception(
+                "simulated API server %s failed on %s %s",
+                self.settings.cluster,
+                request.method,
+                request.path,
+            )
             return status_response(
-                ApiError(500, "InternalError", "an error on the server has prevented the request "
-                         "from succeeding (kfed simulated cluster bug; see the server log)")
+                ApiError(
+                    500,
+                    "InternalError",
+                    "an error on the server has prevented the request "
+                    "from succeeding (kfed simulated cluster bug; see the server log)",
+                )
             )
 
     def _authenticate(self, request: web.Request) -> UserInfo:
-        user = self.auth.from_certificate(request.transport.get_extra_info("peercert")
-                                          if request.transport else None)
+        user = self.auth.from_certificate(
+            request.transport.get_extra_info("peercert") if request.transport else None
+        )
         if user is None:
             user = self.auth.from_token(request.headers.get("Authorization"))
         if user is None:
@@ -124,8 +139,10 @@ class ApiServer:
         if isinstance(target, routing.Discovery):
             return self._serve_discovery(target)
         if request.method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-            raise errors.method_not_allowed(f"the server does not allow this method on the "
-                                            f"requested resource ({request.method})")
+            raise errors.method_not_allowed(
+                f"the server does not allow this method on the "
+                f"requested resource ({request.method})"
+            )
         rt = self.api.registry.get(target.group, target.version, target.plural)
         if rt is None:
             raise _path_not_found()
@@ -159,14 +176,16 @@ class ApiServer:
             if content_type is None:
                 return web.Response(status=406)  # kube-apiserver answers a bare 406, no Status
             if content_type == openapi_proto.OPENAPI_V2_PROTOBUF_CONTENT_TYPE:
-                return web.Response(body=self._openapi.v2_protobuf(registry),
-                                    headers={"Content-Type": content_type, "Vary": "Accept"})
+                return web.Response(
+                    body=self._openapi.v2_protobuf(registry),
+                    headers={"Content-Type": content_type, "Vary": "Accept"},
+                )
             return json_response(self._openapi.v2(registry))
         if path == "/openapi/v3":
             return json_response(self._openapi.v3_root(registry))
         prefix = "/openapi/v3/"
         if path.startswith(prefix):
-            gv_path = path[len(prefix):]
+            gv_path = path[len(prefix) :]
             doc = self._openapi.v3_group_version(registry, gv_path)
             if doc is not None:
                 return json_response(doc)
@@ -193,8 +212,8 @@ class ApiServer:
                     raise errors.method_not_allowed(
                         f"create of namespaced {rt.plural} needs a namespace in the path"
                     )
-                body = await read_object(request, self.settings.max_body_bytes)
-                result = self.api.create(rt, namespace or "", body, ctx)
+                new = await read_object(request, self.settings.max_body_bytes)
+                result = self.api.create(rt, namespace or "", new, ctx)
                 return json_response(result.obj, 201, warnings=result.warnings)
             if method == "DELETE":
                 body = await read_optional_object(request, self.settings.max_body_bytes)
@@ -213,22 +232,32 @@ class ApiServer:
             entry = self.api.get(rt, namespace or "", name)
             return self._object_response(request, rt, entry)
         if method == "PUT":
-            body = await read_object(request, self.settings.max_body_bytes)
-            result = self.api.update(rt, namespace or "", name, body, ctx,
-                                     subresource=target.subresource)
-            return json_response(result.obj, 201 if result.created else 200,
-                                 warnings=result.warnings)
+            new = await read_object(request, self.settings.max_body_bytes)
+            result = self.api.update(
+                rt, namespace or "", name, new, ctx, subresource=target.subresource
+            )
+            return json_response(
+                result.obj, 201 if result.created else 200, warnings=result.warnings
+            )
         if method == "PATCH":
             content_type = request.content_type
             patch_type = PATCH_CONTENT_TYPES.get(content_type)
             if patch_type is None:
                 raise errors.unsupported_media_type(content_type)
             raw = await read_body(request, self.settings.max_body_bytes)
-            result = self.api.patch(rt, namespace or "", name, patch_type, raw, ctx,
-                                    subresource=target.subresource,
-                                    force=_truthy(request.query.get("force")))
-            return json_response(result.obj, 201 if result.created else 200,
-                                 warnings=result.warnings)
+            result = self.api.patch(
+                rt,
+                namespace or "",
+                name,
+                patch_type,
+                raw,
+                ctx,
+                subresource=target.subresource,
+                force=_truthy(request.query.get("force")),
+            )
+            return json_response(
+                result.obj, 201 if result.created else 200, warnings=result.warnings
+            )
         if method == "DELETE":
             body = await read_optional_object(request, self.settings.max_body_bytes)
             options = deletion.DeleteOptions.from_body(body, request.query)
@@ -243,8 +272,11 @@ class ApiServer:
             limit = int(request.query.get("limit", "0") or 0)
         except ValueError:
             raise errors.bad_request("limit must be an integer") from None
-        page = self.api.list(
-            rt, namespace, _selectors(request), limit=max(limit, 0),
+        page = self.api.list_objects(
+            rt,
+            namespace,
+            _selectors(request),
+            limit=max(limit, 0),
             continue_token=request.query.get("continue", ""),
         )
         list_meta: dict[str, Any] = {"resourceVersion": str(page.resource_version)}
@@ -254,22 +286,30 @@ class ApiServer:
         accept = request.headers.get("Accept", "")
         if "as=Table" in accept:
             table = build_table(
-                rt, [e.obj for e in page.items], now=self.api.clock(),
-                include_object=_include_object(request), list_metadata=list_meta,
+                rt,
+                [e.obj for e in page.items],
+                now=self.api.clock(),
+                include_object=_include_object(request),
+                list_metadata=list_meta,
             )
             return json_response(table)
         if "as=PartialObjectMetadataList" in accept:
-            return json_response({
-                "kind": "PartialObjectMetadataList",
-                "apiVersion": "meta.k8s.io/v1",
+            return json_response(
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": list_meta,
+                    "items": [_partial(e.obj) for e in page.items],
+                }
+            )
+        head = json.dumps(
+            {
+                "kind": rt.list_kind,
+                "apiVersion": rt.api_version,
                 "metadata": list_meta,
-                "items": [_partial(e.obj) for e in page.items],
-            })
-        head = json.dumps({
-            "kind": rt.list_kind,
-            "apiVersion": rt.api_version,
-            "metadata": list_meta,
-        }, separators=(",", ":")).encode()
+            },
+            separators=(",", ":"),
+        ).encode()
         body = head[:-1] + b',"items":[' + b",".join(e.raw() for e in page.items) + b"]}"
         return web.Response(body=body, content_type="application/json")
 
@@ -278,8 +318,11 @@ class ApiServer:
     ) -> web.Response:
         accept = request.headers.get("Accept", "")
         if "as=Table" in accept:
-            return json_response(build_table(rt, [entry.obj], now=self.api.clock(),
-                                             include_object=_include_object(request)))
+            return json_response(
+                build_table(
+                    rt, [entry.obj], now=self.api.clock(), include_object=_include_object(request)
+                )
+            )
         if "as=PartialObjectMetadata" in accept:
             return json_response(_partial(entry.obj))
         return web.Response(body=entry.raw(), content_type="application/json")
@@ -290,7 +333,7 @@ class OpenApiCache:
 
     def __init__(self) -> None:
         self._generation = -1
-        self._v3: dict[str, Mapping[str, Any]] = {}
+        self._v3: dict[str, dict[str, Any]] = {}
         self._root: Mapping[str, Any] = {}
         self._v2: Mapping[str, Any] | None = None
         self._v2_protobuf: bytes | None = None
@@ -328,27 +371,7 @@ class OpenApiCache:
         return self._v3.get(path.strip("/"))
 
 
-# -- helpers used by the server and its companions ------------------------------------------------
-
-
-def json_response(
-    body: Mapping[str, Any], status: int = 200, *, warnings: list[str] | None = None
-) -> web.Response:
-    """A JSON response, with ``Warning`` headers for field-validation warnings."""
-    response = web.Response(
-        body=json.dumps(body, separators=(",", ":")).encode(),
-        status=status,
-        content_type="application/json",
-    )
-    for warning in warnings or ():
-        escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
-        response.headers.add("Warning", f'299 - "{escaped}"')
-    return response
-
-
-def status_response(error: ApiError) -> web.Response:
-    """A ``Status`` body with the error's HTTP code."""
-    return json_response(error.status(), error.code)
+# -- helpers ---------------------------------------------------------------------------------
 
 
 def _path_not_found() -> ApiError:
@@ -358,52 +381,6 @@ def _path_not_found() -> ApiError:
         "the server could not find the requested resource",
         {"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]},
     )
-
-
-async def read_body(request: web.Request, limit: int) -> bytes:
-    """The raw request body; 413 beyond ``limit`` bytes."""
-    if request.content_length is not None and request.content_length > limit:
-        raise errors.too_large(limit)
-    raw = await request.read()
-    if len(raw) > limit:
-        raise errors.too_large(limit)
-    return raw
-
-
-async def read_object(request: web.Request, limit: int) -> dict[str, Any]:
-    """A JSON or YAML object body; 400 if it does not decode to an object."""
-    raw = await read_body(request, limit)
-    content_type = request.content_type
-    try:
-        if content_type in ("application/yaml", "application/x-yaml"):
-            value = yaml.safe_load(raw.decode())
-        elif content_type in ("application/json", "application/octet-stream", ""):
-            value = json.loads(raw)
-        elif content_type == "application/vnd.kubernetes.protobuf":
-            raise errors.unsupported_media_type(content_type)
-        else:
-            raise errors.unsupported_media_type(content_type)
-    except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise errors.bad_request(f"the request body is not valid JSON or YAML: {exc}") from exc
-    if not isinstance(value, dict):
-        raise errors.bad_request("the request body must be an object")
-    return value
-
-
-async def read_optional_object(request: web.Request, limit: int) -> dict[str, Any] | None:
-    """A body that may be empty (DeleteOptions)."""
-    if not request.can_read_body:
-        return None
-    raw = await read_body(request, limit)
-    if not raw.strip():
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise errors.bad_request(f"the request body is not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise errors.bad_request("the request body must be an object")
-    return value
 
 
 def _truthy(value: str | None) -> bool:
@@ -424,13 +401,18 @@ def _include_object(request: web.Request) -> Any:
 
 
 def _partial(obj: Mapping[str, Any]) -> dict[str, Any]:
-    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-            "metadata": obj.get("metadata", {})}
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata", {}),
+    }
 
 
 def _request_context(request: web.Request, user: UserInfo) -> RequestContext:
     query = request.query
-    manager = query.get("fieldManager") or _manager_from_user_agent(request.headers.get("User-Agent"))
+    manager = query.get("fieldManager") or _manager_from_user_agent(
+        request.headers.get("User-Agent")
+    )
     if len(manager) > 128:
         raise errors.bad_request("fieldManager: Too long: may not be longer than 128 characters")
     validation = query.get("fieldValidation", "Warn") or "Warn"

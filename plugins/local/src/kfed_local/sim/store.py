@@ -102,7 +102,7 @@ class Watcher:
     overflowed: bool = False
 
     def offer(self, change: Change) -> None:
-        """Queue ``change`` if it concerns this watcher; close the watch if it fell too far behind."""
+        """Queue ``change`` if it concerns this watch; close the watch if it fell too far behind."""
         if self.overflowed:
             return
         if self.namespace is not None and change.obj["metadata"].get("namespace") != self.namespace:

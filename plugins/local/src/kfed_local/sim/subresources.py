@@ -16,6 +16,7 @@ from aiohttp import web
 
 from kfed_local.sim import deletion, errors, objects
 from kfed_local.sim.api import PATCH_CONTENT_TYPES, RequestContext
+from kfed_local.sim.httpio import json_response, read_body, read_object
 from kfed_local.sim.resources import ResourceType
 from kfed_local.sim.routing import Target
 from kfed_local.sim.selectors import from_label_selector_object
@@ -29,8 +30,6 @@ async def serve(
     server: ApiServer, request: web.Request, rt: ResourceType, target: Target, ctx: RequestContext
 ) -> web.StreamResponse:
     """Answer a request for one of the subresources this module owns."""
-    from kfed_local.sim.server import json_response, read_body, read_object
-
     assert target.name is not None
     namespace = target.namespace or ""
     name = target.name
@@ -60,20 +59,27 @@ async def serve(
         binding = await read_object(request, limit)
         node = (binding.get("target") or {}).get("name") or ""
         if not node:
-            raise errors.invalid("Binding", "", name, [errors.FieldError(
-                type="FieldValueRequired", field="target.name")])
+            raise errors.invalid(
+                "Binding",
+                "",
+                name,
+                [errors.FieldError(type="FieldValueRequired", field="target.name")],
+            )
         api.bind_pod(namespace, name, node, ctx)
-        return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                              "status": "Success"}, 201)
+        return json_response(
+            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}, 201
+        )
     if target.subresource == "eviction" and request.method == "POST":
         await read_object(request, limit)
         deletion.delete(api, rt, namespace, name, deletion.DeleteOptions(), ctx)
-        return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
-                              "status": "Success"}, 201)
+        return json_response(
+            {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}, 201
+        )
     if target.subresource == "log" and request.method == "GET":
         pod = api.get(rt, namespace, name).obj
-        return web.Response(text=pod_log(pod, request.query.get("container")),
-                            content_type="text/plain")
+        return web.Response(
+            text=pod_log(pod, request.query.get("container")), content_type="text/plain"
+        )
     raise errors.method_not_allowed(f"{request.method} is not supported on {target.subresource}")
 
 
@@ -107,8 +113,11 @@ def to_scale(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
-        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
-                                          "creationTimestamp") if k in meta},
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
         "spec": {"replicas": _dig(obj, spec_path) or 0},
         "status": {"replicas": _dig(obj, status_path) or 0, "selector": selector_text},
     }
@@ -126,15 +135,29 @@ def apply_scale(
     api = server.api
     replicas = (scale.get("spec") or {}).get("replicas")
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-        raise errors.invalid("Scale", "autoscaling", name, [errors.FieldError(
-            type="FieldValueInvalid", field="spec.replicas", value=replicas,
-            detail="must be greater than or equal to 0")])
+        raise errors.invalid(
+            "Scale",
+            "autoscaling",
+            name,
+            [
+                errors.FieldError(
+                    type="FieldValueInvalid",
+                    field="spec.replicas",
+                    value=replicas,
+                    detail="must be greater than or equal to 0",
+                )
+            ],
+        )
     current = api.get(rt, namespace, name)
     wanted_rv = (scale.get("metadata") or {}).get("resourceVersion")
     if wanted_rv and wanted_rv != current.obj["metadata"]["resourceVersion"]:
-        raise errors.conflict(rt.plural, rt.group, name,
-                              "the object has been modified; please apply your changes to the "
-                              "latest version and try again")
+        raise errors.conflict(
+            rt.plural,
+            rt.group,
+            name,
+            "the object has been modified; please apply your changes to the "
+            "latest version and try again",
+        )
     updated = objects.clone(current.obj)
     target = updated
     path = _replicas_path(rt, "specReplicasPath", ".spec.replicas")
@@ -152,15 +175,20 @@ def pod_log(pod: dict[str, Any], container: str | None) -> str:
         if len(containers) > 1:
             raise errors.bad_request(
                 f"a container name must be specified for pod {objects.name_of(pod)}, "
-                f"choose one of: {containers}")
+                f"choose one of: {containers}"
+            )
         container = containers[0] if containers else ""
     if container not in containers:
         raise errors.bad_request(
-            f"container {container} is not valid for pod {objects.name_of(pod)}")
+            f"container {container} is not valid for pod {objects.name_of(pod)}"
+        )
     status = pod.get("status") or {}
-    lines = [f"kfed simulated cluster: no container runs; container {container!r} of pod "
-             f"{objects.name_of(pod)} is simulated"]
+    lines = [
+        f"kfed simulated cluster: no container runs; container {container!r} of pod "
+        f"{objects.name_of(pod)} is simulated"
+    ]
     if status.get("startTime"):
-        lines.append(f"started on node {(pod.get('spec') or {}).get('nodeName')} at "
-                     f"{status['startTime']}")
+        lines.append(
+            f"started on node {(pod.get('spec') or {}).get('nodeName')} at {status['startTime']}"
+        )
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ clusters with real clients and still inject faults::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Sequence
@@ -92,10 +93,8 @@ class FleetThread:
     def stop(self, timeout: float = 30.0) -> None:
         """Stop the fleet and the thread; removes the kubeconfig."""
         if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
                 self._loop.call_soon_threadsafe(self._stop.set)
-            except RuntimeError:
-                pass  # the loop already ended
         if self._thread is not None:
             self._thread.join(timeout)
         self._dir.cleanup()
@@ -120,6 +119,6 @@ def wait_for(
         if last:
             return last
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout} s waiting for {what or condition!r} "
-                       f"(last value: {last!r})")
-
+    raise TimeoutError(
+        f"timed out after {timeout} s waiting for {what or condition!r} (last value: {last!r})"
+    )

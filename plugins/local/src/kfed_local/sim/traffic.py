@@ -109,15 +109,17 @@ class TrafficManager:
             if state.service == service and number not in ports:
                 state.backends = []
         for number in ports:
-            state = self._ports.get(number)
-            if state is None or (state.service != service and not state.backends):
-                state = self._ports[number] = _Port(service, number)
-            elif state.service != service:
+            existing = self._ports.get(number)
+            if existing is not None and existing.service != service and existing.backends:
                 if self.on_error is not None:
-                    self.on_error(service, number, f"port {number} is already used by service "
-                                  f"{state.service[0]}/{state.service[1]}")
+                    holder = f"{existing.service[0]}/{existing.service[1]}"
+                    self.on_error(
+                        service, number, f"port {number} is already used by service {holder}"
+                    )
                 continue
-            state.backends = list(backends)
+            if existing is None or existing.service != service:
+                existing = self._ports[number] = _Port(service, number)
+            existing.backends = list(backends)
         self._wake.set()
 
     def set_mode(self, mode: str) -> None:
@@ -136,8 +138,13 @@ class TrafficManager:
     async def settled(self) -> None:
         """Wait until the sockets match the desired state (used by tests and the demo)."""
         for _ in range(200):
-            if all((p.server is not None) == self._should_listen(p) or p.error
-                   for p in self._ports.values()) and not self._wake.is_set():
+            if (
+                all(
+                    (p.server is not None) == self._should_listen(p) or p.error
+                    for p in self._ports.values()
+                )
+                and not self._wake.is_set()
+            ):
                 return
             await asyncio.sleep(0.01)
 
@@ -169,21 +176,25 @@ class TrafficManager:
             loop = asyncio.get_running_loop()
             for number in sorted(self._ports):
                 with contextlib.suppress(OSError):
-                    self._black_holes.append(await loop.create_server(
-                        lambda: _BlackHole(self), self.address, number, reuse_address=True))
+                    self._black_holes.append(
+                        await loop.create_server(
+                            lambda: _BlackHole(self), self.address, number, reuse_address=True
+                        )
+                    )
 
     async def _open(self, port: _Port) -> None:
         loop = asyncio.get_running_loop()
-        web_server = web.Server(lambda request: self._answer(port, request),
-                                access_log=None)
+        web_server = web.Server(lambda request: self._answer(port, request), access_log=None)
         try:
-            server = await loop.create_server(web_server, self.address, port.port,
-                                              reuse_address=True)
+            server = await loop.create_server(
+                web_server, self.address, port.port, reuse_address=True
+            )
         except OSError as exc:
             message = f"cannot listen on {self.address}:{port.port}: {exc.strerror or exc}"
             if exc.errno == 13:
-                message += (" (ports below 1024 need root, or lower "
-                            "net.ipv4.ip_unprivileged_port_start)")
+                message += (
+                    " (ports below 1024 need root, or lower net.ipv4.ip_unprivileged_port_start)"
+                )
             if port.error != message:
                 port.error = message
                 if self.on_error is not None:

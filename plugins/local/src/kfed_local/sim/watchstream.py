@@ -40,9 +40,11 @@ def _parse_rv(value: str | None) -> int | None:
     if value in (None, "", "0"):
         return None
     try:
-        rv = int(value)  # type: ignore[arg-type]
+        rv = int(value)
     except ValueError:
-        raise errors.bad_request(f"resourceVersion: Invalid value: {value!r}: must be an integer") from None
+        raise errors.bad_request(
+            f"resourceVersion: Invalid value: {value!r}: must be an integer"
+        ) from None
     if rv < 0:
         raise errors.bad_request(f"resourceVersion: Invalid value: {value!r}: must be positive")
     return rv
@@ -82,12 +84,15 @@ async def serve(
     backlog_error: dict[str, Any] | None = None
     try:
         watcher, backlog = api.store.watch(
-            rt.storage_key, namespace=ns_filter, accepts=accepts,
+            rt.storage_key,
+            namespace=ns_filter,
+            accepts=accepts,
             since=None if (send_initial or since is None) else since,
         )
     except TooOldResourceVersion as exc:
-        watcher, backlog = api.store.watch(rt.storage_key, namespace=ns_filter, accepts=accepts,
-                                           since=None)
+        watcher, backlog = api.store.watch(
+            rt.storage_key, namespace=ns_filter, accepts=accepts, since=None
+        )
         backlog_error = errors.gone(str(exc)).status()
     if since is None or send_initial:
         items = api.store.items(rt.storage_key, ns_filter)
@@ -151,7 +156,7 @@ def _timeout(value: str | None) -> float:
     if value in (None, ""):
         return float(random.randint(*_DEFAULT_TIMEOUT))
     try:
-        seconds = int(value)  # type: ignore[arg-type]
+        seconds = int(value)
     except ValueError:
         raise errors.bad_request(f"timeoutSeconds must be an integer, got {value!r}") from None
     return float(max(seconds, 0)) or float(random.randint(*_DEFAULT_TIMEOUT))
@@ -181,8 +186,12 @@ class _Encoder:
     def event(self, event_type: str, entry: StoredObject) -> bytes:
         if not self.as_table:
             return b'{"type":"' + event_type.encode() + b'","object":' + entry.raw() + b"}\n"
-        table = build_table(self.rt, [entry.obj], now=self.server.api.clock(),
-                            include_object=self.include_object,  # type: ignore[arg-type]
-                            no_headers=not self.first)
+        table = build_table(
+            self.rt,
+            [entry.obj],
+            now=self.server.api.clock(),
+            include_object=self.include_object,  # type: ignore[arg-type]
+            no_headers=not self.first,
+        )
         self.first = False
         return _line(event_type, table)

@@ -10,6 +10,7 @@ Reconcilers are synchronous (the API is synchronous and in memory), so each runs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
@@ -75,10 +76,8 @@ class WorkQueue:
                 self._queued.discard(key)
                 return key
             self._wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
-            except TimeoutError:
-                pass
 
     def __len__(self) -> int:
         return len(self._ready) + len(self._delayed)
@@ -161,8 +160,9 @@ class ControllerRunner:
         for controller in self.controllers:
             for key in controller.resync():
                 controller.queue.add(key)
-            self._tasks.append(asyncio.create_task(self._run(controller),
-                                                   name=f"controller-{controller.name}"))
+            self._tasks.append(
+                asyncio.create_task(self._run(controller), name=f"controller-{controller.name}")
+            )
 
     async def _run(self, controller: Controller) -> None:
         failures: dict[Hashable, int] = {}

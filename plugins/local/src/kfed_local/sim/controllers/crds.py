@@ -46,8 +46,11 @@ class CrdController(Controller):
     def _serve(self, crd: dict[str, Any]) -> None:
         name = objects.name_of(crd)
         served = types_from_crd(crd)
-        current = {(t.group, t.version, t.plural, t.kind, t.namespaced) for t in self.api.registry
-                   if t.crd_name == name}
+        current = {
+            (t.group, t.version, t.plural, t.kind, t.namespaced)
+            for t in self.api.registry
+            if t.crd_name == name
+        }
         wanted = {(t.group, t.version, t.plural, t.kind, t.namespaced) for t in served}
         if current != wanted:
             self.api.registry.remove_crd(name)
@@ -73,11 +76,22 @@ class CrdController(Controller):
         spec = crd.get("spec") or {}
         status = objects.clone(crd.get("status") or {})
         conditions = status.get("conditions") or []
-        conditions = objects.set_condition(conditions, "NamesAccepted", "True", reason="NoConflicts",
-                                           message="no conflicts found", now=now)
-        conditions = objects.set_condition(conditions, "Established", "True",
-                                           reason="InitialNamesAccepted",
-                                           message="the initial names have been accepted", now=now)
+        conditions = objects.set_condition(
+            conditions,
+            "NamesAccepted",
+            "True",
+            reason="NoConflicts",
+            message="no conflicts found",
+            now=now,
+        )
+        conditions = objects.set_condition(
+            conditions,
+            "Established",
+            "True",
+            reason="InitialNamesAccepted",
+            message="the initial names have been accepted",
+            now=now,
+        )
         status["conditions"] = conditions
         status["acceptedNames"] = spec.get("names", {})
         storage = [v["name"] for v in spec.get("versions", ()) if v.get("storage")]
@@ -102,9 +116,14 @@ class CrdController(Controller):
                 if objects.is_terminating(item.obj):
                     continue
                 try:
-                    deletion.delete(self.api, rt, objects.namespace_of(item.obj),
-                                    objects.name_of(item.obj), deletion.DeleteOptions(),
-                                    self.writer)
+                    deletion.delete(
+                        self.api,
+                        rt,
+                        objects.namespace_of(item.obj),
+                        objects.name_of(item.obj),
+                        deletion.DeleteOptions(),
+                        self.writer,
+                    )
                 except ApiError as exc:
                     if exc.code != 404:
                         raise

@@ -96,9 +96,14 @@ class DeploymentController(Controller):
         replicas = int(spec.get("replicas", 1))
         owned = self._owned_replicasets(deployment)
         template = spec.get("template") or {}
-        new_rs = next((rs for rs in owned
-                       if _without_hash(rs["spec"].get("template") or {}) == _without_hash(template)),
-                      None)
+        new_rs = next(
+            (
+                rs
+                for rs in owned
+                if _without_hash(rs["spec"].get("template") or {}) == _without_hash(template)
+            ),
+            None,
+        )
         old = [rs for rs in owned if rs is not new_rs]
         if spec.get("paused"):
             self._update_status(deployment, new_rs, old)
@@ -113,8 +118,9 @@ class DeploymentController(Controller):
         else:
             rolling = strategy.get("rollingUpdate") or {}
             surge = resolve_int_or_percent(rolling.get("maxSurge", "25%"), replicas, round_up=True)
-            unavailable = resolve_int_or_percent(rolling.get("maxUnavailable", "25%"), replicas,
-                                                 round_up=False)
+            unavailable = resolve_int_or_percent(
+                rolling.get("maxUnavailable", "25%"), replicas, round_up=False
+            )
             if surge == 0 and unavailable == 0:
                 unavailable = 1
             self._roll(deployment, new_rs, old, replicas, surge, unavailable)
@@ -133,14 +139,27 @@ class DeploymentController(Controller):
             ref = objects.controller_ref(rs)
             if ref is not None and ref.get("uid") == uid and not objects.is_terminating(rs):
                 owned.append(rs)
-            elif ref is None and selector.matches(
-                ((rs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
-            ) and not objects.is_terminating(rs):
+            elif (
+                ref is None
+                and selector.matches(
+                    ((rs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels")
+                    or {}
+                )
+                and not objects.is_terminating(rs)
+            ):
                 adopted = objects.clone(rs)
                 adopted["metadata"].setdefault("ownerReferences", []).append(
-                    objects.owner_reference(deployment))
-                owned.append(self.api.update(self.rs_type, objects.namespace_of(rs),
-                                             objects.name_of(rs), adopted, self.writer).obj)
+                    objects.owner_reference(deployment)
+                )
+                owned.append(
+                    self.api.update(
+                        self.rs_type,
+                        objects.namespace_of(rs),
+                        objects.name_of(rs),
+                        adopted,
+                        self.writer,
+                    ).obj
+                )
         return owned
 
     def _fresh(self, rs: dict[str, Any]) -> dict[str, Any]:
@@ -168,8 +187,11 @@ class DeploymentController(Controller):
                 "name": f"{objects.name_of(deployment)}-{pod_hash}",
                 "namespace": objects.namespace_of(deployment),
                 "labels": labels,
-                "annotations": {REVISION: str(revision), DESIRED: str(replicas),
-                                MAX: str(replicas + self._surge(deployment))},
+                "annotations": {
+                    REVISION: str(revision),
+                    DESIRED: str(replicas),
+                    MAX: str(replicas + self._surge(deployment)),
+                },
                 "ownerReferences": [objects.owner_reference(deployment)],
             },
             "spec": {
@@ -180,8 +202,9 @@ class DeploymentController(Controller):
             },
         }
         rs = self.api.create(self.rs_type, objects.namespace_of(deployment), body, self.writer).obj
-        self._set_progressing(deployment, "NewReplicaSetCreated",
-                              f'Created new replica set "{objects.name_of(rs)}"')
+        self._set_progressing(
+            deployment, "NewReplicaSetCreated", f'Created new replica set "{objects.name_of(rs)}"'
+        )
         return rs
 
     def _surge(self, deployment: Mapping[str, Any]) -> int:
@@ -190,8 +213,9 @@ class DeploymentController(Controller):
         if strategy.get("type") == "Recreate":
             return 0
         rolling = strategy.get("rollingUpdate") or {}
-        return resolve_int_or_percent(rolling.get("maxSurge", "25%"), int(spec.get("replicas", 1)),
-                                      round_up=True)
+        return resolve_int_or_percent(
+            rolling.get("maxSurge", "25%"), int(spec.get("replicas", 1)), round_up=True
+        )
 
     def _ensure_revision(
         self, deployment: dict[str, Any], new_rs: dict[str, Any], old: list[dict[str, Any]]
@@ -201,10 +225,17 @@ class DeploymentController(Controller):
             return new_rs
         updated = objects.clone(new_rs)
         updated["metadata"].setdefault("annotations", {})[REVISION] = str(newest_old + 1)
-        return self.api.update(self.rs_type, objects.namespace_of(new_rs), objects.name_of(new_rs),
-                               updated, self.writer).obj
+        return self.api.update(
+            self.rs_type,
+            objects.namespace_of(new_rs),
+            objects.name_of(new_rs),
+            updated,
+            self.writer,
+        ).obj
 
-    def _scale(self, deployment: dict[str, Any], rs: dict[str, Any], replicas: int) -> dict[str, Any]:
+    def _scale(
+        self, deployment: dict[str, Any], rs: dict[str, Any], replicas: int
+    ) -> dict[str, Any]:
         current = int((rs.get("spec") or {}).get("replicas", 0))
         if current == replicas:
             return rs
@@ -214,11 +245,14 @@ class DeploymentController(Controller):
         desired = int((deployment.get("spec") or {}).get("replicas", 1))
         annotations[DESIRED] = str(desired)
         annotations[MAX] = str(desired + self._surge(deployment))
-        result = self.api.update(self.rs_type, objects.namespace_of(rs), objects.name_of(rs), updated,
-                                 self.writer).obj
+        result = self.api.update(
+            self.rs_type, objects.namespace_of(rs), objects.name_of(rs), updated, self.writer
+        ).obj
         direction = "up" if replicas > current else "down"
         self.ctx.events.record(
-            deployment, "Normal", "ScalingReplicaSet",
+            deployment,
+            "Normal",
+            "ScalingReplicaSet",
             f"Scaled {direction} replica set {objects.name_of(rs)} from {current} to {replicas}",
             component="deployment-controller",
         )
@@ -227,7 +261,10 @@ class DeploymentController(Controller):
     # -- strategies ----------------------------------------------------------------------------
 
     def _recreate(
-        self, deployment: dict[str, Any], new_rs: dict[str, Any], old: list[dict[str, Any]],
+        self,
+        deployment: dict[str, Any],
+        new_rs: dict[str, Any],
+        old: list[dict[str, Any]],
         replicas: int,
     ) -> None:
         for rs in old:
@@ -236,8 +273,13 @@ class DeploymentController(Controller):
             self._scale(deployment, new_rs, replicas)
 
     def _roll(
-        self, deployment: dict[str, Any], new_rs: dict[str, Any], old: list[dict[str, Any]],
-        replicas: int, surge: int, max_unavailable: int,
+        self,
+        deployment: dict[str, Any],
+        new_rs: dict[str, Any],
+        old: list[dict[str, Any]],
+        replicas: int,
+        surge: int,
+        max_unavailable: int,
     ) -> None:
         new_replicas = int(new_rs["spec"].get("replicas", 0))
         old_total = sum(int(rs["spec"].get("replicas", 0)) for rs in old)
@@ -250,8 +292,10 @@ class DeploymentController(Controller):
             new_rs = self._scale(deployment, new_rs, min(replicas, new_replicas + room))
         # Scale down old ReplicaSets while enough pods stay available.
         new_rs = self._fresh(new_rs)
-        available = sum(int((self._fresh(rs).get("status") or {}).get("availableReplicas", 0))
-                        for rs in [new_rs, *old])
+        available = sum(
+            int((self._fresh(rs).get("status") or {}).get("availableReplicas", 0))
+            for rs in [new_rs, *old]
+        )
         min_available = replicas - max_unavailable
         # Old pods that are not available can go at once: they serve no one.
         budget = max(available - min_available, 0)
@@ -268,13 +312,22 @@ class DeploymentController(Controller):
 
     def _clean_up(self, deployment: dict[str, Any], old: list[dict[str, Any]]) -> None:
         limit = int((deployment.get("spec") or {}).get("revisionHistoryLimit", 10))
-        idle = [rs for rs in (self._fresh(r) for r in old)
-                if int(rs["spec"].get("replicas", 0)) == 0
-                and int((rs.get("status") or {}).get("replicas", 0)) == 0]
+        idle = [
+            rs
+            for rs in (self._fresh(r) for r in old)
+            if int(rs["spec"].get("replicas", 0)) == 0
+            and int((rs.get("status") or {}).get("replicas", 0)) == 0
+        ]
         for rs in sorted(idle, key=_revision)[: max(len(idle) - limit, 0)]:
             try:
-                deletion.delete(self.api, self.rs_type, objects.namespace_of(rs), objects.name_of(rs),
-                                deletion.DeleteOptions(), self.writer)
+                deletion.delete(
+                    self.api,
+                    self.rs_type,
+                    objects.namespace_of(rs),
+                    objects.name_of(rs),
+                    deletion.DeleteOptions(),
+                    self.writer,
+                )
             except ApiError as exc:
                 if exc.code != 404:
                     raise
@@ -310,39 +363,61 @@ class DeploymentController(Controller):
         old_status = deployment.get("status") or {}
         if "collisionCount" in old_status:
             status["collisionCount"] = old_status["collisionCount"]
-        for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas",
-                    "unavailableReplicas"):
+        for key in (
+            "replicas",
+            "updatedReplicas",
+            "readyReplicas",
+            "availableReplicas",
+            "unavailableReplicas",
+        ):
             if not status[key]:
                 del status[key]
         now = self.api.now()
         conditions = list(old_status.get("conditions") or [])
         rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
-        max_unavailable = resolve_int_or_percent(rolling.get("maxUnavailable", "25%"), wanted,
-                                                 round_up=False)
+        max_unavailable = resolve_int_or_percent(
+            rolling.get("maxUnavailable", "25%"), wanted, round_up=False
+        )
         if available >= wanted - max_unavailable:
-            conditions = objects.set_condition(conditions, "Available", "True",
-                                               reason="MinimumReplicasAvailable",
-                                               message="Deployment has minimum availability.",
-                                               now=now, probe_time=False)
+            conditions = objects.set_condition(
+                conditions,
+                "Available",
+                "True",
+                reason="MinimumReplicasAvailable",
+                message="Deployment has minimum availability.",
+                now=now,
+                probe_time=False,
+            )
         else:
-            conditions = objects.set_condition(conditions, "Available", "False",
-                                               reason="MinimumReplicasUnavailable",
-                                               message="Deployment does not have minimum "
-                                               "availability.", now=now)
+            conditions = objects.set_condition(
+                conditions,
+                "Available",
+                "False",
+                reason="MinimumReplicasUnavailable",
+                message="Deployment does not have minimum availability.",
+                now=now,
+            )
         conditions = self._progressing(deployment, new_rs, old, conditions, now)
         status["conditions"] = _ordered(conditions)
         if {k: v for k, v in old_status.items() if k != "conditions"} == {
             k: v for k, v in status.items() if k != "conditions"
         } and _same_conditions(old_status.get("conditions") or [], status["conditions"]):
             return
-        latest = self.api.store.get(DEPLOYMENTS, objects.namespace_of(deployment),
-                                    objects.name_of(deployment))
+        latest = self.api.store.get(
+            DEPLOYMENTS, objects.namespace_of(deployment), objects.name_of(deployment)
+        )
         if latest is None:
             return
         updated = objects.clone(latest.obj)
         updated["status"] = status
-        self.api.update(self.deploy_type, objects.namespace_of(deployment),
-                        objects.name_of(deployment), updated, self.writer, subresource="status")
+        self.api.update(
+            self.deploy_type,
+            objects.namespace_of(deployment),
+            objects.name_of(deployment),
+            updated,
+            self.writer,
+            subresource="status",
+        )
 
     def _progressing(
         self,
@@ -364,19 +439,31 @@ class DeploymentController(Controller):
         )
         pending = self.ctx.extra.get("progress", {}).pop(deployment["metadata"]["uid"], None)
         if complete:
-            reason, message = "NewReplicaSetAvailable", f'ReplicaSet "{name}" has successfully progressed.'
+            reason, message = (
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{name}" has successfully progressed.',
+            )
         elif pending is not None:
             reason, message = pending
         else:
             reason, message = "ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.'
         current = objects.condition({"status": {"conditions": conditions}}, "Progressing")
-        if current is not None and current.get("reason") == "NewReplicaSetCreated" and not complete \
-                and pending is None:
+        if (
+            current is not None
+            and current.get("reason") == "NewReplicaSetCreated"
+            and not complete
+            and pending is None
+        ):
             return conditions
-        if current is not None and current.get("reason") == reason and current.get("message") == message:
+        if (
+            current is not None
+            and current.get("reason") == reason
+            and current.get("message") == message
+        ):
             return conditions
-        result = objects.set_condition(conditions, "Progressing", "True", reason=reason,
-                                       message=message, now=now)
+        result = objects.set_condition(
+            conditions, "Progressing", "True", reason=reason, message=message, now=now
+        )
         for item in result:
             if item.get("type") == "Progressing":
                 item["lastUpdateTime"] = now
@@ -397,7 +484,9 @@ def _ordered(conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _same_conditions(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> bool:
     def strip(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{k: v for k, v in c.items() if k not in ("lastUpdateTime", "lastTransitionTime")}
-                for c in items]
+        return [
+            {k: v for k, v in c.items() if k not in ("lastUpdateTime", "lastTransitionTime")}
+            for c in items
+        ]
 
     return strip(old) == strip(new)

@@ -85,9 +85,12 @@ class EndpointsController(Controller):
         selector = spec.get("selector") or {}
         if not selector or spec.get("type") == "ExternalName":
             return None
-        pods = [e.obj for e in self.api.store.items(PODS, namespace)
-                if selector_matches(selector, objects.labels_of(e.obj))
-                and (e.obj.get("status") or {}).get("podIP")]
+        pods = [
+            e.obj
+            for e in self.api.store.items(PODS, namespace)
+            if selector_matches(selector, objects.labels_of(e.obj))
+            and (e.obj.get("status") or {}).get("podIP")
+        ]
         self._write_endpoints(service, pods)
         self._write_slice(service, pods)
         return None
@@ -106,8 +109,12 @@ class EndpointsController(Controller):
             address = {
                 "ip": pod["status"]["podIP"],
                 "nodeName": pod["spec"].get("nodeName"),
-                "targetRef": {"kind": "Pod", "namespace": namespace, "name": objects.name_of(pod),
-                              "uid": pod["metadata"]["uid"]},
+                "targetRef": {
+                    "kind": "Pod",
+                    "namespace": namespace,
+                    "name": objects.name_of(pod),
+                    "uid": pod["metadata"]["uid"],
+                },
             }
             bucket = subsets.setdefault(tuple(ports), {"addresses": [], "notReadyAddresses": []})
             usable = pod_is_ready(pod) and not objects.is_terminating(pod)
@@ -115,15 +122,20 @@ class EndpointsController(Controller):
         body: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Endpoints",
-            "metadata": {"name": name, "namespace": namespace,
-                         "labels": dict(objects.labels_of(service))},
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": dict(objects.labels_of(service)),
+            },
         }
         rendered = []
-        for ports, bucket in subsets.items():
-            subset: dict[str, Any] = {"ports": [
-                {k: v for k, v in (("name", n), ("port", p), ("protocol", proto)) if v != ""}
-                for n, p, proto in ports
-            ]}
+        for port_key, bucket in subsets.items():
+            subset: dict[str, Any] = {
+                "ports": [
+                    {k: v for k, v in (("name", n), ("port", p), ("protocol", proto)) if v != ""}
+                    for n, p, proto in port_key
+                ]
+            }
             for key in ("addresses", "notReadyAddresses"):
                 if bucket[key]:
                     subset[key] = bucket[key]
@@ -133,15 +145,19 @@ class EndpointsController(Controller):
         existing = self.api.store.get(self.endpoints.storage_key, namespace, name)
         if existing is not None:
             current = {k: v for k, v in existing.obj.items() if k in ("subsets",)}
-            if current == {k: v for k, v in body.items() if k in ("subsets",)} and \
-                    existing.obj["metadata"].get("labels") == body["metadata"]["labels"]:
+            if (
+                current == {k: v for k, v in body.items() if k in ("subsets",)}
+                and existing.obj["metadata"].get("labels") == body["metadata"]["labels"]
+            ):
                 return
         self.api.update(self.endpoints, namespace, name, body, self.writer)
 
     def _write_slice(self, service: dict[str, Any], pods: list[dict[str, Any]]) -> None:
         namespace, name = objects.namespace_of(service), objects.name_of(service)
-        zones = {objects.name_of(e.obj): objects.labels_of(e.obj).get("topology.kubernetes.io/zone")
-                 for e in self.api.store.items(NODES)}
+        zones = {
+            objects.name_of(e.obj): objects.labels_of(e.obj).get("topology.kubernetes.io/zone")
+            for e in self.api.store.items(NODES)
+        }
         endpoints = []
         ports: list[dict[str, Any]] = []
         for pod in sorted(pods, key=objects.name_of):
@@ -149,31 +165,49 @@ class EndpointsController(Controller):
                 for port in (service.get("spec") or {}).get("ports") or ():
                     target = resolve_target_port(port, pod)
                     if target is not None:
-                        ports.append({"name": port.get("name", ""), "port": target,
-                                      "protocol": port.get("protocol", "TCP")})
+                        ports.append(
+                            {
+                                "name": port.get("name", ""),
+                                "port": target,
+                                "protocol": port.get("protocol", "TCP"),
+                            }
+                        )
             terminating = objects.is_terminating(pod)
             ready = pod_is_ready(pod)
             endpoint: dict[str, Any] = {
                 "addresses": [pod["status"]["podIP"]],
-                "conditions": {"ready": ready and not terminating, "serving": ready,
-                               "terminating": terminating},
+                "conditions": {
+                    "ready": ready and not terminating,
+                    "serving": ready,
+                    "terminating": terminating,
+                },
                 "nodeName": pod["spec"].get("nodeName"),
-                "targetRef": {"kind": "Pod", "namespace": namespace, "name": objects.name_of(pod),
-                              "uid": pod["metadata"]["uid"]},
+                "targetRef": {
+                    "kind": "Pod",
+                    "namespace": namespace,
+                    "name": objects.name_of(pod),
+                    "uid": pod["metadata"]["uid"],
+                },
             }
             zone = zones.get(pod["spec"].get("nodeName", ""))
             if zone:
                 endpoint["zone"] = zone
             endpoints.append(endpoint)
-        existing = [e.obj for e in self.api.store.items(self.slices.storage_key, namespace)
-                    if objects.labels_of(e.obj).get(SLICE_LABEL) == name]
+        existing = [
+            e.obj
+            for e in self.api.store.items(self.slices.storage_key, namespace)
+            if objects.labels_of(e.obj).get(SLICE_LABEL) == name
+        ]
         body: dict[str, Any] = {
             "apiVersion": "discovery.k8s.io/v1",
             "kind": "EndpointSlice",
             "metadata": {
                 "namespace": namespace,
-                "labels": {**objects.labels_of(service), SLICE_LABEL: name,
-                           MANAGED_BY: "endpointslice-controller.k8s.io"},
+                "labels": {
+                    **objects.labels_of(service),
+                    SLICE_LABEL: name,
+                    MANAGED_BY: "endpointslice-controller.k8s.io",
+                },
                 "ownerReferences": [objects.owner_reference(service)],
             },
             "addressType": "IPv4",
@@ -192,8 +226,9 @@ class EndpointsController(Controller):
 
     def _remove(self, namespace: str, name: str) -> None:
         try:
-            deletion.delete(self.api, self.endpoints, namespace, name, deletion.DeleteOptions(),
-                            self.writer)
+            deletion.delete(
+                self.api, self.endpoints, namespace, name, deletion.DeleteOptions(), self.writer
+            )
         except ApiError as exc:
             if exc.code not in (404,):
                 raise

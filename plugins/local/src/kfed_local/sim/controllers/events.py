@@ -99,9 +99,13 @@ class EventRecorder:
         while self._recent:
             key, (ns, name) = next(iter(self._recent.items()))
             entry = self.api.store.get(self._events.storage_key, ns, name)
-            expired = entry is None or objects.parse_time(
-                entry.obj.get("lastTimestamp") or entry.obj["metadata"]["creationTimestamp"]
-            ) < cutoff
+            expired = (
+                entry is None
+                or objects.parse_time(
+                    entry.obj.get("lastTimestamp") or entry.obj["metadata"]["creationTimestamp"]
+                )
+                < cutoff
+            )
             if len(self._recent) <= self.limit and not expired:
                 return
             del self._recent[key]

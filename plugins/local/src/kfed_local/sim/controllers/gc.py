@@ -116,8 +116,14 @@ class GarbageCollector(Controller):
         if objects.is_terminating(entry.obj):
             return None
         try:
-            deletion.delete(self.api, rt, namespace, name,
-                            deletion.DeleteOptions(propagation_policy="Background"), self.writer)
+            deletion.delete(
+                self.api,
+                rt,
+                namespace,
+                name,
+                deletion.DeleteOptions(propagation_policy="Background"),
+                self.writer,
+            )
         except ApiError as exc:
             if exc.code != 404:
                 raise
@@ -160,7 +166,9 @@ class GarbageCollector(Controller):
         if entry is None or rt is None:
             return
         updated = objects.clone(entry.obj)
-        refs = [r for r in updated["metadata"].get("ownerReferences") or () if r.get("uid") != owner_uid]
+        refs = [
+            r for r in updated["metadata"].get("ownerReferences") or () if r.get("uid") != owner_uid
+        ]
         updated["metadata"]["ownerReferences"] = refs
         if not refs:
             del updated["metadata"]["ownerReferences"]
@@ -178,8 +186,14 @@ class GarbageCollector(Controller):
         )
         if not objects.is_terminating(entry.obj):
             try:
-                deletion.delete(self.api, rt, ref[1], ref[2],
-                                deletion.DeleteOptions(propagation_policy="Foreground"), self.writer)
+                deletion.delete(
+                    self.api,
+                    rt,
+                    ref[1],
+                    ref[2],
+                    deletion.DeleteOptions(propagation_policy="Foreground"),
+                    self.writer,
+                )
             except ApiError as exc:
                 if exc.code != 404:
                     raise

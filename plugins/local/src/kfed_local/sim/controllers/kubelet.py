@@ -32,12 +32,17 @@ from kfed_local.sim.store import Change
 PODS = "/pods"
 NODES = "/nodes"
 UNREACHABLE = "node.kubernetes.io/unreachable"
-_POD_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
-                   "PodScheduled")
+_POD_CONDITIONS = (
+    "PodReadyToStartContainers",
+    "Initialized",
+    "Ready",
+    "ContainersReady",
+    "PodScheduled",
+)
 
 
 def normalized_image(image: str) -> str:
-    """The image reference a container runtime reports (``nginx`` → ``docker.io/library/nginx:latest``)."""
+    """The image a runtime reports: ``nginx`` becomes ``docker.io/library/nginx:latest``."""
     name = image
     if "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
         name += ":latest"
@@ -79,9 +84,14 @@ class Kubelet(Controller):
         return (("pod", objects.namespace_of(change.obj), objects.name_of(change.obj)),)
 
     def resync(self) -> Iterable[Hashable]:
-        keys: list[Hashable] = [("node", objects.name_of(e.obj)) for e in self.api.store.items(NODES)]
-        keys += [("pod", objects.namespace_of(e.obj), objects.name_of(e.obj))
-                 for e in self.api.store.items(PODS) if (e.obj.get("spec") or {}).get("nodeName")]
+        keys: list[Hashable] = [
+            ("node", objects.name_of(e.obj)) for e in self.api.store.items(NODES)
+        ]
+        keys += [
+            ("pod", objects.namespace_of(e.obj), objects.name_of(e.obj))
+            for e in self.api.store.items(PODS)
+            if (e.obj.get("spec") or {}).get("nodeName")
+        ]
         return keys
 
     def reconcile(self, key: Any) -> float | None:
@@ -124,8 +134,14 @@ class Kubelet(Controller):
 
     def _confirm_deletion(self, pod: dict[str, Any]) -> None:
         try:
-            deletion.delete(self.api, self.pods, objects.namespace_of(pod), objects.name_of(pod),
-                            deletion.DeleteOptions(grace_period_seconds=0), self.writer)
+            deletion.delete(
+                self.api,
+                self.pods,
+                objects.namespace_of(pod),
+                objects.name_of(pod),
+                deletion.DeleteOptions(grace_period_seconds=0),
+                self.writer,
+            )
         except ApiError as exc:
             if exc.code != 404:
                 raise
@@ -165,8 +181,9 @@ class Kubelet(Controller):
         ):
             names = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or ()]
             message = f"containers with unready status: [{' '.join(names)}]" if reason else ""
-            conditions = objects.set_condition(conditions, kind, value, reason=reason,
-                                               message=message, now=now)
+            conditions = objects.set_condition(
+                conditions, kind, value, reason=reason, message=message, now=now
+            )
         status["conditions"] = _ordered(conditions)
         status["containerStatuses"] = [
             {
@@ -215,14 +232,23 @@ class Kubelet(Controller):
     def _write_status(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
         updated = objects.clone(pod)
         updated["status"] = status
-        self.api.update(self.pods, objects.namespace_of(pod), objects.name_of(pod), updated,
-                        self.writer, subresource="status")
+        self.api.update(
+            self.pods,
+            objects.namespace_of(pod),
+            objects.name_of(pod),
+            updated,
+            self.writer,
+            subresource="status",
+        )
 
     # -- nodes ---------------------------------------------------------------------------------
 
     def _pods_on(self, node_name: str) -> list[dict[str, Any]]:
-        return [e.obj for e in self.api.store.items(PODS)
-                if (e.obj.get("spec") or {}).get("nodeName") == node_name]
+        return [
+            e.obj
+            for e in self.api.store.items(PODS)
+            if (e.obj.get("spec") or {}).get("nodeName") == node_name
+        ]
 
     def _reconcile_node(self, name: str) -> float | None:
         entry = self.api.store.get(NODES, "", name)
@@ -234,22 +260,34 @@ class Kubelet(Controller):
         is_ready = ready is not None and ready.get("status") == "True"
         if down and is_ready:
             self._set_node(node, ready=False)
-            self.ctx.events.record(node, "Normal", "NodeNotReady",
-                                   f"Node {name} status is now: NodeNotReady",
-                                   component="node-controller")
+            self.ctx.events.record(
+                node,
+                "Normal",
+                "NodeNotReady",
+                f"Node {name} status is now: NodeNotReady",
+                component="node-controller",
+            )
             for pod in self._pods_on(name):
                 if not objects.is_terminating(pod):
-                    self._write_status(pod, self._running_status(pod, ready=False)
-                                       if (pod.get("status") or {}).get("phase") == "Running"
-                                       else pod.get("status") or {})
+                    self._write_status(
+                        pod,
+                        self._running_status(pod, ready=False)
+                        if (pod.get("status") or {}).get("phase") == "Running"
+                        else pod.get("status") or {},
+                    )
             return self._eviction_delay([])
         if down:
             return self._evict_due(name)
         if not is_ready:
             self._set_node(node, ready=True)
-            self.ctx.events.record(node, "Normal", "NodeReady",
-                                   f"Node {name} status is now: NodeReady", component="kubelet",
-                                   host=name)
+            self.ctx.events.record(
+                node,
+                "Normal",
+                "NodeReady",
+                f"Node {name} status is now: NodeReady",
+                component="kubelet",
+                host=name,
+            )
             for pod in self._pods_on(name):
                 self.queue.add(("pod", objects.namespace_of(pod), objects.name_of(pod)))
         return None
@@ -262,8 +300,14 @@ class Kubelet(Controller):
         entry = self.api.store.get(NODES, "", node_name)
         if entry is None:
             return None
-        since = next((t.get("timeAdded") for t in (entry.obj.get("spec") or {}).get("taints") or ()
-                      if t.get("key") == UNREACHABLE and t.get("effect") == "NoExecute"), None)
+        since = next(
+            (
+                t.get("timeAdded")
+                for t in (entry.obj.get("spec") or {}).get("taints") or ()
+                if t.get("key") == UNREACHABLE and t.get("effect") == "NoExecute"
+            ),
+            None,
+        )
         if since is None:
             return 0.1
         down_for = (self.api.clock() - objects.parse_time(since)).total_seconds()
@@ -275,12 +319,22 @@ class Kubelet(Controller):
             if limit is None:
                 continue
             if down_for >= limit:
-                self.ctx.events.record(pod, "Normal", "TaintManagerEviction",
-                                       f"Marking for deletion Pod {objects.namespace_of(pod)}/"
-                                       f"{objects.name_of(pod)}", component="taint-eviction-controller")
+                self.ctx.events.record(
+                    pod,
+                    "Normal",
+                    "TaintManagerEviction",
+                    f"Marking for deletion Pod {objects.namespace_of(pod)}/{objects.name_of(pod)}",
+                    component="taint-eviction-controller",
+                )
                 try:
-                    deletion.delete(self.api, self.pods, objects.namespace_of(pod),
-                                    objects.name_of(pod), deletion.DeleteOptions(), self.writer)
+                    deletion.delete(
+                        self.api,
+                        self.pods,
+                        objects.namespace_of(pod),
+                        objects.name_of(pod),
+                        deletion.DeleteOptions(),
+                        self.writer,
+                    )
                 except ApiError as exc:
                     if exc.code != 404:
                         raise
@@ -295,30 +349,44 @@ class Kubelet(Controller):
         status = updated.setdefault("status", {})
         conditions = status.get("conditions") or []
         if ready:
-            conditions = objects.set_condition(conditions, "Ready", "True", reason="KubeletReady",
-                                               message="kubelet is posting ready status", now=now)
+            conditions = objects.set_condition(
+                conditions,
+                "Ready",
+                "True",
+                reason="KubeletReady",
+                message="kubelet is posting ready status",
+                now=now,
+            )
             for kind, reason, message in _PRESSURE:
-                conditions = objects.set_condition(conditions, kind, "False", reason=reason,
-                                                   message=message, now=now)
+                conditions = objects.set_condition(
+                    conditions, kind, "False", reason=reason, message=message, now=now
+                )
         else:
             for kind in ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready"):
-                conditions = objects.set_condition(conditions, kind, "Unknown",
-                                                   reason="NodeStatusUnknown",
-                                                   message="Kubelet stopped posting node status.",
-                                                   now=now)
+                conditions = objects.set_condition(
+                    conditions,
+                    kind,
+                    "Unknown",
+                    reason="NodeStatusUnknown",
+                    message="Kubelet stopped posting node status.",
+                    now=now,
+                )
         for item in conditions:
             item["lastHeartbeatTime"] = now
         status["conditions"] = conditions
-        self.api.update(self.nodes, "", objects.name_of(node), updated, self.writer,
-                        subresource="status")
+        self.api.update(
+            self.nodes, "", objects.name_of(node), updated, self.writer, subresource="status"
+        )
         latest = self.api.store.get(NODES, "", objects.name_of(node))
         assert latest is not None
         with_taints = objects.clone(latest.obj)
         spec = with_taints.setdefault("spec", {})
         taints = [t for t in spec.get("taints") or () if t.get("key") != UNREACHABLE]
         if not ready:
-            taints += [{"key": UNREACHABLE, "effect": "NoSchedule", "timeAdded": now},
-                       {"key": UNREACHABLE, "effect": "NoExecute", "timeAdded": now}]
+            taints += [
+                {"key": UNREACHABLE, "effect": "NoSchedule", "timeAdded": now},
+                {"key": UNREACHABLE, "effect": "NoExecute", "timeAdded": now},
+            ]
         spec["taints"] = taints
         if not taints:
             del spec["taints"]
@@ -338,7 +406,9 @@ def _toleration_seconds(pod: Mapping[str, Any], cap: float) -> float | None:
         if toleration.get("effect") not in (None, "", "NoExecute"):
             continue
         key = toleration.get("key")
-        if key not in (None, "", UNREACHABLE) or (not key and toleration.get("operator") != "Exists"):
+        if key not in (None, "", UNREACHABLE) or (
+            not key and toleration.get("operator") != "Exists"
+        ):
             continue
         seconds = toleration.get("tolerationSeconds")
         if seconds is None:

@@ -30,7 +30,10 @@ class NamespaceController(Controller):
         if change.storage_key == "/namespaces":
             return (objects.name_of(change.obj),)
         # A deleted default ServiceAccount or root CA ConfigMap is recreated.
-        if change.type == "DELETED" and objects.name_of(change.obj) in ("default", ROOT_CA_CONFIGMAP):
+        if change.type == "DELETED" and objects.name_of(change.obj) in (
+            "default",
+            ROOT_CA_CONFIGMAP,
+        ):
             return (objects.namespace_of(change.obj),)
         return ()
 
@@ -49,8 +52,11 @@ class NamespaceController(Controller):
         accounts = self.api.registry.get("", "v1", "serviceaccounts")
         assert accounts is not None
         if self.api.store.get(accounts.storage_key, namespace, "default") is None:
-            body = {"apiVersion": "v1", "kind": "ServiceAccount",
-                    "metadata": {"name": "default", "namespace": namespace}}
+            body = {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": "default", "namespace": namespace},
+            }
             self._create_quietly(accounts, namespace, body)
 
     def _ensure_root_ca(self, namespace: str) -> None:
@@ -65,12 +71,14 @@ class NamespaceController(Controller):
             "metadata": {
                 "name": ROOT_CA_CONFIGMAP,
                 "namespace": namespace,
-                "annotations": {"kubernetes.io/description": (
-                    "Contains a CA bundle that can be used to verify the kube-apiserver when "
-                    "using internal endpoints such as the internal service IP or "
-                    "kubernetes.default.svc. No other usage is guaranteed across distributions "
-                    "of Kubernetes clusters."
-                )},
+                "annotations": {
+                    "kubernetes.io/description": (
+                        "Contains a CA bundle that can be used to verify the kube-apiserver when "
+                        "using internal endpoints such as the internal service IP or "
+                        "kubernetes.default.svc. No other usage is guaranteed across distributions "
+                        "of Kubernetes clusters."
+                    )
+                },
             },
             "data": {"ca.crt": ca_pem},
         }
@@ -89,15 +97,18 @@ class NamespaceController(Controller):
         remaining = 0
         options = deletion.DeleteOptions(propagation_policy="Background")
         for rt in self.api.registry:
-            if not rt.namespaced or rt.version != _stored_version(self.api.registry, rt.storage_key):
+            if not rt.namespaced or rt.version != _stored_version(
+                self.api.registry, rt.storage_key
+            ):
                 continue
             for item in self.api.store.items(rt.storage_key, name):
                 remaining += 1
                 if objects.is_terminating(item.obj):
                     continue
                 try:
-                    deletion.delete(self.api, rt, name, objects.name_of(item.obj), options,
-                                    self.writer)
+                    deletion.delete(
+                        self.api, rt, name, objects.name_of(item.obj), options, self.writer
+                    )
                 except ApiError as exc:
                     if exc.code != 404:
                         raise

@@ -41,7 +41,8 @@ def ready_since(pod: Mapping[str, Any]) -> str | None:
     ready = objects.condition(pod, "Ready")
     if ready is None or ready.get("status") != "True":
         return None
-    return ready.get("lastTransitionTime")  # type: ignore[no-any-return]
+    since = ready.get("lastTransitionTime")
+    return str(since) if since else None
 
 
 class ReplicaSetController(Controller):
@@ -118,15 +119,17 @@ class ReplicaSetController(Controller):
         updated = objects.clone(pod)
         refs = updated["metadata"].setdefault("ownerReferences", [])
         refs.append(objects.owner_reference(rs))
-        return self.api.update(self.pod_type, objects.namespace_of(pod), objects.name_of(pod),
-                               updated, self.writer).obj
+        return self.api.update(
+            self.pod_type, objects.namespace_of(pod), objects.name_of(pod), updated, self.writer
+        ).obj
 
     def _release(self, pod: dict[str, Any], uid: str) -> None:
         updated = objects.clone(pod)
         refs = [r for r in updated["metadata"].get("ownerReferences") or () if r.get("uid") != uid]
         updated["metadata"]["ownerReferences"] = refs
-        self.api.update(self.pod_type, objects.namespace_of(pod), objects.name_of(pod), updated,
-                        self.writer)
+        self.api.update(
+            self.pod_type, objects.namespace_of(pod), objects.name_of(pod), updated, self.writer
+        )
 
     def _create_pod(self, rs: dict[str, Any]) -> dict[str, Any]:
         template = (rs.get("spec") or {}).get("template") or {}
@@ -139,23 +142,43 @@ class ReplicaSetController(Controller):
         for key in ("labels", "annotations", "finalizers"):
             if template_meta.get(key):
                 metadata[key] = objects.clone(template_meta[key])
-        body = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
-                "spec": objects.clone(template.get("spec") or {})}
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": metadata,
+            "spec": objects.clone(template.get("spec") or {}),
+        }
         pod = self.api.create(self.pod_type, objects.namespace_of(rs), body, self.writer).obj
-        self.ctx.events.record(rs, "Normal", "SuccessfulCreate",
-                               f"Created pod: {objects.name_of(pod)}", component="replicaset-controller")
+        self.ctx.events.record(
+            rs,
+            "Normal",
+            "SuccessfulCreate",
+            f"Created pod: {objects.name_of(pod)}",
+            component="replicaset-controller",
+        )
         return pod
 
     def _delete_pod(self, rs: dict[str, Any], pod: dict[str, Any]) -> None:
         try:
-            deletion.delete(self.api, self.pod_type, objects.namespace_of(pod), objects.name_of(pod),
-                            deletion.DeleteOptions(), self.writer)
+            deletion.delete(
+                self.api,
+                self.pod_type,
+                objects.namespace_of(pod),
+                objects.name_of(pod),
+                deletion.DeleteOptions(),
+                self.writer,
+            )
         except ApiError as exc:
             if exc.code != 404:
                 raise
             return
-        self.ctx.events.record(rs, "Normal", "SuccessfulDelete",
-                               f"Deleted pod: {objects.name_of(pod)}", component="replicaset-controller")
+        self.ctx.events.record(
+            rs,
+            "Normal",
+            "SuccessfulDelete",
+            f"Deleted pod: {objects.name_of(pod)}",
+            component="replicaset-controller",
+        )
 
     def _update_status(
         self, rs: dict[str, Any], owned: list[dict[str, Any]], active: list[dict[str, Any]]
@@ -178,7 +201,8 @@ class ReplicaSetController(Controller):
         status: dict[str, Any] = {
             "replicas": len(active),
             "fullyLabeledReplicas": sum(
-                1 for p in active
+                1
+                for p in active
                 if all(objects.labels_of(p).get(k) == v for k, v in template_labels.items())
             ),
             "readyReplicas": len(ready),
@@ -186,8 +210,12 @@ class ReplicaSetController(Controller):
             "terminatingReplicas": sum(1 for p in owned if objects.is_terminating(p)),
             "observedGeneration": rs["metadata"].get("generation", 1),
         }
-        for key in ("readyReplicas", "availableReplicas", "fullyLabeledReplicas",
-                    "terminatingReplicas"):
+        for key in (
+            "readyReplicas",
+            "availableReplicas",
+            "fullyLabeledReplicas",
+            "terminatingReplicas",
+        ):
             if not status[key]:
                 del status[key]
         old_status = rs.get("status") or {}
@@ -199,8 +227,14 @@ class ReplicaSetController(Controller):
             if old_status.get("conditions"):
                 status["conditions"] = old_status["conditions"]
             updated["status"] = status
-            self.api.update(self.rs_type, objects.namespace_of(rs), objects.name_of(rs), updated,
-                            self.writer, subresource="status")
+            self.api.update(
+                self.rs_type,
+                objects.namespace_of(rs),
+                objects.name_of(rs),
+                updated,
+                self.writer,
+                subresource="status",
+            )
         return recheck
 
 

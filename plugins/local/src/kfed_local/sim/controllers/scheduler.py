@@ -48,7 +48,8 @@ class Scheduler(Controller):
         if change.storage_key == NODES:
             return (RETRY_ALL,)
         if change.type == "DELETED" or (
-            change.old is not None and not _is_pending_for_us(change.old.obj)
+            change.old is not None
+            and not _is_pending_for_us(change.old.obj)
             and objects.is_terminating(change.obj)
         ):
             return (RETRY_ALL,)  # capacity was freed
@@ -96,10 +97,13 @@ class Scheduler(Controller):
             return (siblings, used.load(node), objects.name_of(node))
 
         chosen = min(fitting, key=score)
-        self.api.bind_pod(objects.namespace_of(pod), objects.name_of(pod),
-                          objects.name_of(chosen), self.writer)
+        self.api.bind_pod(
+            objects.namespace_of(pod), objects.name_of(pod), objects.name_of(chosen), self.writer
+        )
         self.ctx.events.record(
-            pod, "Normal", "Scheduled",
+            pod,
+            "Normal",
+            "Scheduled",
             f"Successfully assigned {objects.namespace_of(pod)}/{objects.name_of(pod)} to "
             f"{objects.name_of(chosen)}",
             component="default-scheduler",
@@ -137,11 +141,16 @@ class Scheduler(Controller):
             return "node(s) were unschedulable"
         pod_spec = pod.get("spec") or {}
         for taint in node_spec.get("taints") or ():
-            if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(pod_spec, taint):
-                return f"node(s) had untolerated taint {{{taint.get('key')}: {taint.get('value', '')}}}"
+            if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerates(
+                pod_spec, taint
+            ):
+                key, value = taint.get("key"), taint.get("value", "")
+                return f"node(s) had untolerated taint {{{key}: {value}}}"
         labels = objects.labels_of(node)
         selector = pod_spec.get("nodeSelector") or {}
-        if any(labels.get(k) != v for k, v in selector.items()) or not _affinity_allows(pod_spec, labels):
+        if any(labels.get(k) != v for k, v in selector.items()) or not _affinity_allows(
+            pod_spec, labels
+        ):
             return "node(s) didn't match Pod's node affinity/selector"
         allocatable = (node.get("status") or {}).get("allocatable") or {}
         used = used or _Usage()
@@ -163,18 +172,35 @@ class Scheduler(Controller):
             message = "no nodes available to schedule pods"
         status = pod.get("status") or {}
         current = objects.condition(pod, "PodScheduled")
-        if current is not None and current.get("message") == message and current.get("status") == "False":
+        if (
+            current is not None
+            and current.get("message") == message
+            and current.get("status") == "False"
+        ):
             return
         updated = objects.clone(pod)
         updated.setdefault("status", {})["conditions"] = objects.set_condition(
-            status.get("conditions") or [], "PodScheduled", "False", reason="Unschedulable",
-            message=message, now=self.api.now(), probe_time=True)
+            status.get("conditions") or [],
+            "PodScheduled",
+            "False",
+            reason="Unschedulable",
+            message=message,
+            now=self.api.now(),
+            probe_time=True,
+        )
         pods = self.api.registry.get("", "v1", "pods")
         assert pods is not None
-        self.api.update(pods, objects.namespace_of(pod), objects.name_of(pod), updated, self.writer,
-                        subresource="status")
-        self.ctx.events.record(pod, "Warning", "FailedScheduling", message,
-                               component="default-scheduler")
+        self.api.update(
+            pods,
+            objects.namespace_of(pod),
+            objects.name_of(pod),
+            updated,
+            self.writer,
+            subresource="status",
+        )
+        self.ctx.events.record(
+            pod, "Warning", "FailedScheduling", message, component="default-scheduler"
+        )
 
 
 class _Usage:
@@ -206,18 +232,19 @@ def _tolerates(pod_spec: Mapping[str, Any], taint: Mapping[str, Any]) -> bool:
         key = toleration.get("key")
         if operator == "Exists" and (not key or key == taint.get("key")):
             return True
-        if operator == "Equal" and key == taint.get("key") and toleration.get("value", "") == taint.get(
-            "value", ""
+        if (
+            operator == "Equal"
+            and key == taint.get("key")
+            and toleration.get("value", "") == taint.get("value", "")
         ):
             return True
     return False
 
 
 def _affinity_allows(pod_spec: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    required = (
-        ((pod_spec.get("affinity") or {}).get("nodeAffinity") or {})
-        .get("requiredDuringSchedulingIgnoredDuringExecution") or {}
-    )
+    required = ((pod_spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
     terms = required.get("nodeSelectorTerms") or []
     if not terms:
         return True
@@ -243,6 +270,8 @@ def _term_matches(term: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
                 number, bound = int(value or ""), int(values[0])
             except (ValueError, IndexError):
                 return False
-            if (operator == "Gt" and not number > bound) or (operator == "Lt" and not number < bound):
+            if (operator == "Gt" and not number > bound) or (
+                operator == "Lt" and not number < bound
+            ):
                 return False
     return True

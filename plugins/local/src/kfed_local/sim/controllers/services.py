@@ -52,42 +52,69 @@ class ServiceController(Controller):
     def reconcile(self, key: Any) -> float | None:
         namespace, name = key
         entry = self.api.store.get(SERVICES, namespace, name)
-        if entry is None or (entry.obj.get("spec") or {}).get("type") != "LoadBalancer" \
-                or objects.is_terminating(entry.obj):
+        if (
+            entry is None
+            or (entry.obj.get("spec") or {}).get("type") != "LoadBalancer"
+            or objects.is_terminating(entry.obj)
+        ):
             self.ctx.traffic.desire(key, [], [])
             if entry is not None:
                 self._set_ingress(entry.obj, [])
             return None
         service = entry.obj
-        ports = [int(p["port"]) for p in (service.get("spec") or {}).get("ports") or ()
-                 if p.get("protocol", "TCP") == "TCP"]
+        ports = [
+            int(p["port"])
+            for p in (service.get("spec") or {}).get("ports") or ()
+            if p.get("protocol", "TCP") == "TCP"
+        ]
         self.ctx.traffic.desire(key, ports, self._backends(namespace, name))
         ingress: dict[str, Any] = {"ip": self.ctx.address, "ipMode": "VIP"}
-        failures = [(port, self._errors[(key, port)]) for port in ports if (key, port) in self._errors]
+        failures = [
+            (port, self._errors[(key, port)]) for port in ports if (key, port) in self._errors
+        ]
         if failures:
-            ingress["ports"] = [{"port": port, "protocol": "TCP", "error": message[:128]}
-                                for port, message in failures]
+            ingress["ports"] = [
+                {"port": port, "protocol": "TCP", "error": message[:128]}
+                for port, message in failures
+            ]
         if self._set_ingress(service, [ingress]):
-            self.ctx.events.record(service, "Normal", "EnsuredLoadBalancer", "Ensured load balancer",
-                                   component="service-controller")
+            self.ctx.events.record(
+                service,
+                "Normal",
+                "EnsuredLoadBalancer",
+                "Ensured load balancer",
+                component="service-controller",
+            )
         for port, message in failures:
-            self.ctx.events.record(service, "Warning", "SyncLoadBalancerFailed",
-                                   f"Error syncing load balancer port {port}: {message}",
-                                   component="service-controller")
+            self.ctx.events.record(
+                service,
+                "Warning",
+                "SyncLoadBalancerFailed",
+                f"Error syncing load balancer port {port}: {message}",
+                component="service-controller",
+            )
         return None
 
     def _backends(self, namespace: str, name: str) -> list[Backend]:
         endpoints = self.api.store.get(ENDPOINTS, namespace, name)
         if endpoints is None:
             return []
-        zones = {objects.name_of(e.obj): objects.labels_of(e.obj).get("topology.kubernetes.io/zone", "")
-                 for e in self.api.store.items(NODES)}
+        zones = {
+            objects.name_of(e.obj): objects.labels_of(e.obj).get("topology.kubernetes.io/zone", "")
+            for e in self.api.store.items(NODES)
+        }
         backends = []
         for subset in endpoints.obj.get("subsets") or ():
             for address in subset.get("addresses") or ():
                 node = address.get("nodeName", "")
-                backends.append(Backend(pod=(address.get("targetRef") or {}).get("name", ""),
-                                        node=node, zone=zones.get(node, ""), ip=address.get("ip", "")))
+                backends.append(
+                    Backend(
+                        pod=(address.get("targetRef") or {}).get("name", ""),
+                        node=node,
+                        zone=zones.get(node, ""),
+                        ip=address.get("ip", ""),
+                    )
+                )
         return sorted(backends, key=lambda b: b.pod)
 
     def _set_ingress(self, service: dict[str, Any], ingress: list[dict[str, Any]]) -> bool:
@@ -97,8 +124,14 @@ class ServiceController(Controller):
             return False
         updated = objects.clone(service)
         updated.setdefault("status", {})["loadBalancer"] = {"ingress": ingress} if ingress else {}
-        self.api.update(self.services, objects.namespace_of(service), objects.name_of(service),
-                        updated, self.writer, subresource="status")
+        self.api.update(
+            self.services,
+            objects.namespace_of(service),
+            objects.name_of(service),
+            updated,
+            self.writer,
+            subresource="status",
+        )
         return bool(ingress)
 
 
@@ -126,6 +159,7 @@ class IngressController(Controller):
         updated = objects.clone(entry.obj)
         updated.setdefault("status", {})["loadBalancer"] = wanted
         self.api.update(self.ingresses, namespace, name, updated, self.writer, subresource="status")
-        self.ctx.events.record(entry.obj, "Normal", "Sync", "Scheduled for sync",
-                               component="ingress-controller")
+        self.ctx.events.record(
+            entry.obj, "Normal", "Sync", "Scheduled for sync", component="ingress-controller"
+        )
         return None
