@@ -473,3 +473,26 @@ def test_dynamic_client_discovers_built_in_kinds(east: client.ApiClient) -> None
     assert deployments.namespaced and "deploy" in deployments.short_names
     nodes = dyn.resources.get(api_version="v1", kind="Node")
     assert len(nodes.get().items) == 2
+
+
+def test_leases_support_leader_election_updates(east: client.ApiClient, ns: str) -> None:
+    coordination = client.CoordinationV1Api(east)
+    lease = coordination.create_namespaced_lease(
+        ns,
+        {
+            "metadata": {"name": "agent"},
+            "spec": {
+                "holderIdentity": "pod-a",
+                "leaseDurationSeconds": 15,
+                "acquireTime": "2026-11-26T10:00:00.000000Z",
+                "renewTime": "2026-11-26T10:00:00.000000Z",
+            },
+        },
+    )
+    lease.spec.holder_identity = "pod-b"
+    taken = coordination.replace_namespaced_lease("agent", ns, lease)
+    assert taken.spec.holder_identity == "pod-b"
+    lease.spec.holder_identity = "pod-c"  # stale: pod-b's write moved the resourceVersion on
+    with pytest.raises(ApiException) as caught:
+        coordination.replace_namespaced_lease("agent", ns, lease)
+    assert caught.value.status == 409

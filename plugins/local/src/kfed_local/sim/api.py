@@ -505,7 +505,7 @@ class ClusterApi:
         force: bool,
     ) -> WriteResult:
         try:
-            config = yaml.safe_load(body.decode())
+            config = objects.load_json_or_yaml(body)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise errors.bad_request(f"error decoding YAML: {exc}") from exc
         if not isinstance(config, dict):

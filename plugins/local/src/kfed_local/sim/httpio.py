@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kfed_local.sim import errors
+from kfed_local.sim import errors, objects
 from kfed_local.sim.errors import ApiError
 
 
@@ -54,7 +54,7 @@ async def read_object(request: web.Request, limit: int) -> dict[str, Any]:
     content_type = request.content_type
     try:
         if content_type in ("application/yaml", "application/x-yaml"):
-            value = yaml.safe_load(raw.decode())
+            value = objects.load_json_or_yaml(raw)
         elif content_type in ("application/json", "application/octet-stream", ""):
             value = json.loads(raw)
         elif content_type == "application/vnd.kubernetes.protobuf":
