@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kfed_local.sim.errors import PatchError
-from kfed_local.sim.fieldpath import (
-    FieldSet,
+from kfed_local.sim.fieldpath import FieldSet
+from kfed_local.sim.fieldpath_elements import (
     FieldsV1Error,
     PathElement,
     go_json,

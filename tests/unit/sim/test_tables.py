@@ -12,16 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kfed_local.sim.jsonpath import JsonPathError, find_json_path, go_print, parse_json_path
 from kfed_local.sim.resources import ResourceType, builtin_types, types_from_crd
 from kfed_local.sim.schema import schema_for_kind
-from kfed_local.sim.tables import (
-    JsonPathError,
-    build_table,
-    find_json_path,
-    go_print,
-    human_duration,
-    parse_json_path,
-)
+from kfed_local.sim.tables import build_table, human_duration
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 TYPES = {(rt.group, rt.plural): rt for rt in builtin_types()}

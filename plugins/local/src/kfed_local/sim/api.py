@@ -21,27 +21,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import jsonpatch
 import yaml
 
 from kfed_local.sim import admission, errors, objects
-from kfed_local.sim.apply import (
-    NO_RESET,
-    ResetFields,
-    server_side_apply,
-    update_managed_fields,
-)
+from kfed_local.sim.apply import server_side_apply, update_managed_fields
+from kfed_local.sim.bodies import check_kind, check_namespace_matches, decode_body
 from kfed_local.sim.defaults import apply_defaults
 from kfed_local.sim.deletion import pending_finalizers
-from kfed_local.sim.errors import ApiError, PatchError, SelectorError
+from kfed_local.sim.errors import PatchError, SelectorError
+from kfed_local.sim.patchdocs import PatchType, apply_patch_document, patch_failed
 from kfed_local.sim.resources import ResourceRegistry, ResourceType
 from kfed_local.sim.selectors import object_fields, parse_field_selector, parse_label_selector
 from kfed_local.sim.store import ObjectStore, StoredObject
-from kfed_local.sim.strategic import json_merge_patch, strategic_merge_patch
 from kfed_local.sim.validation import check_structure, validate_object
+from kfed_local.sim.writerules import (
+    keep_unwritable,
+    reset_for,
+    semantically_equal,
+    spec_changed,
+    tracks_generation,
+)
 
 FieldValidation = Literal["Strict", "Warn", "Ignore"]
-PatchType = Literal["json", "merge", "strategic", "apply"]
 
 PATCH_CONTENT_TYPES: Mapping[str, PatchType] = {
     "application/json-patch+json": "json",
@@ -51,15 +52,6 @@ PATCH_CONTENT_TYPES: Mapping[str, PatchType] = {
     "application/apply-patch+json": "apply",
 }
 
-# Kinds whose metadata.generation kube-apiserver maintains (custom resources always have one).
-_GENERATION_KINDS = frozenset(
-    {
-        "apps/deployments",
-        "apps/replicasets",
-        "/pods",
-        "apiextensions.k8s.io/customresourcedefinitions",
-    }
-)
 # Kinds that keep the status a client sends on create (kubelets register nodes with status).
 _STATUS_ON_CREATE = frozenset({"/nodes", "/namespaces"})
 
@@ -212,7 +204,7 @@ class ClusterApi:
         """POST a new object (201), with generateName, defaults, admission and validation."""
         if subresource is not None:
             raise errors.method_not_allowed(f"create is not supported on {rt.plural}/{subresource}")
-        return self._create(rt, namespace, self._decode(rt, body), ctx)
+        return self._create(rt, namespace, decode_body(rt, body), ctx)
 
     def _create(
         self,
@@ -224,7 +216,7 @@ class ClusterApi:
         managed_fields: list[dict[str, Any]] | None = None,
     ) -> WriteResult:
         meta = obj.setdefault("metadata", {})
-        self._check_namespace_matches(rt, namespace, meta)
+        check_namespace_matches(rt, namespace, meta)
         if rt.namespaced:
             meta["namespace"] = namespace
         else:
@@ -252,7 +244,7 @@ class ClusterApi:
         meta = obj["metadata"]
         meta["uid"] = objects.new_uid()
         meta["creationTimestamp"] = now
-        if _tracks_generation(rt):
+        if tracks_generation(rt):
             meta["generation"] = 1
         else:
             meta.pop("generation", None)
@@ -264,7 +256,7 @@ class ClusterApi:
                 schema=rt.schema,
                 api_version=rt.api_version,
                 now=now,
-                reset=_reset(rt, None),
+                reset=reset_for(rt, None),
             )
         meta["managedFields"] = managed_fields
         result.obj = obj
@@ -287,9 +279,9 @@ class ClusterApi:
         """PUT a whole object; a stale ``resourceVersion`` is a 409 Conflict."""
         if subresource is not None and subresource not in rt.subresources:
             raise errors.not_found(rt.plural, rt.group, f"{name}/{subresource}")
-        obj = self._decode(rt, body)
+        obj = decode_body(rt, body)
         meta = obj.setdefault("metadata", {})
-        self._check_namespace_matches(rt, namespace, meta)
+        check_namespace_matches(rt, namespace, meta)
         if meta.get("name") and meta["name"] != name:
             raise errors.bad_request(
                 f"the name of the object ({meta['name']}) does not match the name on the URL "
@@ -303,15 +295,6 @@ class ClusterApi:
             if subresource is None and rt.storage_key in admission.CREATE_ON_UPDATE:
                 return self._create(rt, namespace, obj, ctx)
             raise errors.not_found(rt.plural, rt.group, name)
-        wanted_rv = meta.get("resourceVersion")
-        if wanted_rv and wanted_rv != old.obj["metadata"]["resourceVersion"]:
-            raise errors.conflict(
-                rt.plural,
-                rt.group,
-                name,
-                "the object has been modified; please apply your changes to the latest version "
-                "and try again",
-            )
         return self._replace(rt, old, obj, ctx, subresource=subresource)
 
     def _replace(
@@ -325,9 +308,12 @@ class ClusterApi:
         managed_fields: list[dict[str, Any]] | None = None,
     ) -> WriteResult:
         """The shared tail of update, patch and apply on an existing object."""
+        wanted_rv = (obj.get("metadata") or {}).get("resourceVersion")
+        if wanted_rv and wanted_rv != old.obj["metadata"]["resourceVersion"]:
+            raise errors.stale(rt.plural, rt.group, objects.name_of(old.obj))
         result = WriteResult(obj)
         obj, result.warnings = self._structure(rt, obj, ctx.field_validation)
-        obj = self._keep_unwritable(rt, old.obj, obj, subresource)
+        obj = keep_unwritable(rt, old.obj, obj, subresource)
         finalizers_wanted = obj  # apply_defaults returns a new dict and leaves this one alone
         # Admission defaults (service account, tolerations, priority) apply on create only.
         obj = apply_defaults(
@@ -349,9 +335,9 @@ class ClusterApi:
         obj = admission.admit_update(self, rt, old.obj, obj, ctx)
         self._validate(rt, obj, old.obj)
         meta = obj["metadata"]
-        if _tracks_generation(rt):
+        if tracks_generation(rt):
             generation = old.obj["metadata"].get("generation", 1)
-            meta["generation"] = generation + 1 if _spec_changed(old.obj, obj) else generation
+            meta["generation"] = generation + 1 if spec_changed(old.obj, obj) else generation
         now = self.now()
         if managed_fields is None:
             managed_fields = update_managed_fields(
@@ -362,13 +348,13 @@ class ClusterApi:
                 api_version=rt.api_version,
                 now=now,
                 subresource=subresource,
-                reset=_reset(rt, subresource),
+                reset=reset_for(rt, subresource),
             )
         meta["managedFields"] = managed_fields
         if not managed_fields:
             del meta["managedFields"]
         meta["resourceVersion"] = old.obj["metadata"]["resourceVersion"]
-        if _semantically_equal(old.obj, obj):
+        if semantically_equal(old.obj, obj):
             # A no-op write does not bump the resourceVersion nor notify watchers.
             result.obj = old.obj
             return result
@@ -386,53 +372,6 @@ class ClusterApi:
             return result
         result.obj = self.store.put(rt.storage_key, obj).obj
         return result
-
-    def _keep_unwritable(
-        self,
-        rt: ResourceType,
-        old: Mapping[str, Any],
-        new: dict[str, Any],
-        subresource: str | None,
-    ) -> dict[str, Any]:
-        """Carry over what a write may not change: identity metadata, the other half of status."""
-        old_meta = old["metadata"]
-        meta = new.setdefault("metadata", {})
-        for key in (
-            "uid",
-            "creationTimestamp",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-            "generation",
-        ):
-            if key in old_meta:
-                meta[key] = old_meta[key]
-            else:
-                meta.pop(key, None)
-        if subresource == "finalize":
-            kept = objects.clone(dict(old))
-            kept["metadata"]["resourceVersion"] = meta.get(
-                "resourceVersion", old_meta.get("resourceVersion")
-            )
-            kept.setdefault("spec", {})["finalizers"] = (new.get("spec") or {}).get(
-                "finalizers", []
-            )
-            return kept
-        if subresource == "status":
-            kept = {k: v for k, v in old.items() if k not in ("status", "metadata")}
-            kept["metadata"] = objects.clone(old_meta) | {
-                "resourceVersion": meta.get("resourceVersion", old_meta.get("resourceVersion"))
-            }
-            if "managedFields" in meta:
-                kept["metadata"]["managedFields"] = meta["managedFields"]
-            if "status" in new:
-                kept["status"] = new["status"]
-            return kept
-        if "status" in rt.subresources:
-            if "status" in old:
-                new["status"] = old["status"]
-            else:
-                new.pop("status", None)
-        return new
 
     def patch(
         self,
@@ -455,42 +394,11 @@ class ClusterApi:
             return self._apply(rt, namespace, name, old, body, ctx, subresource, force)
         if old is None:
             raise errors.not_found(rt.plural, rt.group, name)
-        if patch_type == "strategic" and rt.is_custom:
-            raise errors.unsupported_media_type(
-                "application/strategic-merge-patch+json (not supported for custom resources)"
-            )
         current = objects.clone(self._served(rt, old).obj)
-        try:
-            if patch_type == "json":
-                operations = _parse_json(body, "JSON patch")
-                if not isinstance(operations, list):
-                    raise PatchError("a JSON patch must be a list of operations")
-                patched = jsonpatch.JsonPatch(operations).apply(current)
-            else:
-                document = _parse_json(body, "patch")
-                if not isinstance(document, dict):
-                    raise PatchError("a merge patch must be a JSON object")
-                if patch_type == "merge":
-                    patched = json_merge_patch(current, document)
-                else:
-                    patched = strategic_merge_patch(current, document, rt.schema)
-        except (PatchError, jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
-            raise _patch_failed(rt, name, exc) from exc
-        if not isinstance(patched, dict):
-            raise errors.bad_request("the patch did not produce an object")
-        patched.setdefault("metadata", {})
+        patched = apply_patch_document(rt, name, patch_type, current, body)
         patched["metadata"]["name"] = name
         if rt.namespaced:
             patched["metadata"]["namespace"] = namespace
-        wanted_rv = patched["metadata"].get("resourceVersion")
-        if wanted_rv and wanted_rv != old.obj["metadata"]["resourceVersion"]:
-            raise errors.conflict(
-                rt.plural,
-                rt.group,
-                name,
-                "the object has been modified; please apply your changes to the latest version "
-                "and try again",
-            )
         return self._replace(rt, old, patched, ctx, subresource=subresource)
 
     def _apply(
@@ -518,9 +426,9 @@ class ClusterApi:
             )
         config.setdefault("metadata", {})["name"] = name
         if rt.namespaced:
-            self._check_namespace_matches(rt, namespace, config["metadata"])
+            check_namespace_matches(rt, namespace, config["metadata"])
             config["metadata"]["namespace"] = namespace
-        self._check_kind(rt, config)
+        check_kind(rt, config)
         if not ctx.manager_given:
             raise errors.bad_request(
                 "PATCH, fieldManager: Required value: is required for apply patch"
@@ -540,10 +448,10 @@ class ClusterApi:
                 api_version=rt.api_version,
                 now=now,
                 subresource=subresource,
-                reset=_reset(rt, subresource),
+                reset=reset_for(rt, subresource),
             )
         except PatchError as exc:
-            raise _patch_failed(rt, name, exc) from exc
+            raise patch_failed(rt, name, exc) from exc
         managed = applied["metadata"].get("managedFields", [])
         if old is None:
             result = self._create(rt, namespace, applied, ctx, managed_fields=managed)
@@ -554,70 +462,7 @@ class ClusterApi:
         result.warnings[:0] = warnings
         return result
 
-    def bind_pod(self, namespace: str, name: str, node: str, ctx: RequestContext) -> dict[str, Any]:
-        """Bind a pending pod to ``node`` (``pods/binding``); 409 if it is already bound."""
-        pods = self.registry.get("", "v1", "pods")
-        assert pods is not None
-        pod = self.get(pods, namespace, name).obj
-        if (pod.get("spec") or {}).get("nodeName"):
-            raise errors.conflict(
-                "pods/binding",
-                "",
-                name,
-                f"pod {name} is already assigned to node {pod['spec']['nodeName']!r}",
-            )
-        if objects.is_terminating(pod):
-            raise errors.conflict("pods/binding", "", name, f"pod {name} is being deleted")
-        updated = objects.clone(pod)
-        updated["spec"]["nodeName"] = node
-        status = updated.setdefault("status", {})
-        status["conditions"] = objects.set_condition(
-            status.get("conditions") or [], "PodScheduled", "True", now=self.now()
-        )
-        updated["metadata"]["managedFields"] = update_managed_fields(
-            pod,
-            updated,
-            manager=ctx.field_manager,
-            schema=pods.schema,
-            api_version="v1",
-            now=self.now(),
-        )
-        if ctx.dry_run:
-            return updated
-        return self.store.put(pods.storage_key, updated).obj
-
     # -- helpers -------------------------------------------------------------------------------
-
-    def _decode(self, rt: ResourceType, body: Mapping[str, Any]) -> dict[str, Any]:
-        obj: dict[str, Any] = objects.clone(dict(body))
-        self._check_kind(rt, obj)
-        obj["apiVersion"] = rt.api_version
-        obj["kind"] = rt.kind
-        if not isinstance(obj.get("metadata", {}), dict):
-            raise errors.bad_request(f"{rt.kind}.metadata must be an object")
-        return obj
-
-    def _check_kind(self, rt: ResourceType, obj: Mapping[str, Any]) -> None:
-        kind = obj.get("kind")
-        api_version = obj.get("apiVersion")
-        if kind not in (None, "", rt.kind) or api_version not in (None, "", rt.api_version):
-            raise errors.bad_request(
-                f"the API version in the data ({api_version}) does not match the expected API "
-                f"version ({rt.api_version})"
-                if kind in (None, "", rt.kind)
-                else f"the object provided is unrecognized (must be of type {rt.kind}): "
-                f"kind {kind!r} in {api_version!r}"
-            )
-
-    def _check_namespace_matches(
-        self, rt: ResourceType, namespace: str, meta: Mapping[str, Any]
-    ) -> None:
-        given = meta.get("namespace")
-        if rt.namespaced and given and given != namespace:
-            raise errors.bad_request(
-                "the namespace of the provided object does not match the namespace sent on the "
-                "request"
-            )
 
     def _structure(
         self, rt: ResourceType, obj: dict[str, Any], mode: FieldValidation
@@ -651,69 +496,6 @@ class ClusterApi:
         raise errors.ApiError(
             409, "AlreadyExists", f"could not find a free name for generateName {prefix!r}"
         )
-
-
-def _reset(rt: ResourceType, subresource: str | None) -> ResetFields | None:
-    # Without a status subresource, status is written (and owned) through the main resource.
-    if subresource is None and "status" not in rt.subresources:
-        return NO_RESET
-    return None
-
-
-def _tracks_generation(rt: ResourceType) -> bool:
-    return rt.is_custom or rt.storage_key in _GENERATION_KINDS
-
-
-def _spec_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    ignored = {"metadata", "status", "apiVersion", "kind"}
-    old_rest = {k: v for k, v in old.items() if k not in ignored}
-    new_rest = {k: v for k, v in new.items() if k not in ignored}
-    if old_rest != new_rest:
-        return True
-    # Setting deletionTimestamp bumps the generation too (graceful deletion does that).
-    return bool(new.get("metadata", {}).get("deletionTimestamp")) and not old["metadata"].get(
-        "deletionTimestamp"
-    )
-
-
-def _semantically_equal(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    def strip(obj: Mapping[str, Any]) -> dict[str, Any]:
-        meta = {
-            k: v
-            for k, v in obj.get("metadata", {}).items()
-            if k not in ("managedFields", "resourceVersion")
-        }
-        managers = [
-            {k: v for k, v in entry.items() if k != "time"}
-            for entry in obj.get("metadata", {}).get("managedFields", ())
-        ]
-        return {**obj, "metadata": meta, "__managers": managers}
-
-    return strip(old) == strip(new)
-
-
-def _parse_json(body: bytes, what: str) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PatchError(f"the {what} is not valid JSON: {exc}") from exc
-
-
-def _patch_failed(rt: ResourceType, name: str, exc: Exception) -> ApiError:
-    text = str(exc)
-    if isinstance(exc, jsonpatch.JsonPatchTestFailed):
-        return ApiError(
-            422,
-            "Invalid",
-            f"the server rejected our request due to an error in our request: {text}",
-        )
-    if isinstance(exc, jsonpatch.JsonPatchException | jsonpatch.JsonPointerException):
-        return ApiError(
-            422,
-            "Invalid",
-            f"the server rejected our request due to an error in our request: {text}",
-        )
-    return errors.bad_request(f'error applying patch to {rt.kind} "{name}": {text}')
 
 
 def _encode_continue(last: tuple[str, str], rv: int) -> str:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfed_local.sim.errors import ApiError, PatchError
-from kfed_local.sim.fieldpath import FieldSet, PathElement, go_json, json_equal, path_string
+from kfed_local.sim.fieldpath import FieldSet
+from kfed_local.sim.fieldpath_elements import PathElement, go_json, json_equal, path_string
 from kfed_local.sim.managedfields import (
     BEFORE_FIRST_APPLY,
     ManagedEntry,

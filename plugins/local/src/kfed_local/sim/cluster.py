@@ -249,11 +249,10 @@ class SimCluster:
 
     def _bootstrap(self) -> None:
         ctx = RequestContext(field_manager="kube-apiserver", field_validation="Ignore")
-        namespaces = self.registry.get("", "v1", "namespaces")
-        nodes = self.registry.get("", "v1", "nodes")
-        services = self.registry.get("", "v1", "services")
-        endpoints = self.registry.get("", "v1", "endpoints")
-        assert namespaces and nodes and services and endpoints
+        namespaces = self.registry.require("", "v1", "namespaces")
+        nodes = self.registry.require("", "v1", "nodes")
+        services = self.registry.require("", "v1", "services")
+        endpoints = self.registry.require("", "v1", "endpoints")
         for name in SYSTEM_NAMESPACES:
             self.api.create(namespaces, "", {"metadata": {"name": name}}, ctx)
         kubelet = RequestContext(field_manager="kubelet", field_validation="Ignore")

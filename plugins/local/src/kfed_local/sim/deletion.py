@@ -155,6 +155,24 @@ def delete(
     return DeleteResult(_store_if_changed(api, rt, old, updated, ctx), deleted=False)
 
 
+def delete_if_present(
+    api: ClusterApi,
+    rt: ResourceType,
+    namespace: str,
+    name: str,
+    options: DeleteOptions,
+    ctx: RequestContext,
+) -> bool:
+    """Delete an object a controller saw a moment ago; False if it was already gone."""
+    try:
+        delete(api, rt, namespace, name, options, ctx)
+    except errors.ApiError as exc:
+        if exc.code != 404:
+            raise
+        return False
+    return True
+
+
 def _grace_period(rt: ResourceType, obj: Mapping[str, Any], options: DeleteOptions) -> int:
     if rt.storage_key != "/pods":
         return 0

@@ -156,6 +156,17 @@ def conflict(plural: str, group: str, name: str, why: str) -> ApiError:
     )
 
 
+def stale(plural: str, group: str, name: str) -> ApiError:
+    """``409 Conflict`` for a write based on an old resourceVersion."""
+    return conflict(
+        plural,
+        group,
+        name,
+        "the object has been modified; please apply your changes to the latest version and try "
+        "again",
+    )
+
+
 def invalid(kind: str, group: str, name: str, errors: Sequence[FieldError]) -> ApiError:
     """``422 Invalid`` listing every field error, as kube-apiserver words it."""
     messages = [e.message() for e in errors]

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from kfed_local.sim.fieldpath import FieldSet, FieldsV1Error, PathElement
+from kfed_local.sim.fieldpath import FieldSet
+from kfed_local.sim.fieldpath_elements import FieldsV1Error, PathElement
 
 Operation = Literal["Apply", "Update"]
 

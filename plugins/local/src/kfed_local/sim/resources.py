@@ -272,6 +272,13 @@ class ResourceRegistry:
         """The type served at ``/apis/{group}/{version}/{plural}``, if any."""
         return self._types.get((group, version, plural))
 
+    def require(self, group: str, version: str, plural: str) -> ResourceType:
+        """A type every cluster serves (a built-in); a missing one is a bug of ours."""
+        found = self.get(group, version, plural)
+        if found is None:
+            raise RuntimeError(f"built-in resource {group}/{version} {plural} is not served")
+        return found
+
     def by_kind(self, group: str, version: str, kind: str) -> ResourceType | None:
         """The type of objects of ``kind`` in ``group/version``, if served."""
         for resource_type in self._types.values():

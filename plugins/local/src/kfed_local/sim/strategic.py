@@ -7,6 +7,8 @@ JSON values and return a new value. Strategic merge patch follows kube-apiserver
 patches to built-in kinds: list merging by ``x-kubernetes-patch-merge-key``, the ``$patch``,
 ``$retainKeys``, ``$setElementOrder/…`` and ``$deleteFromPrimitiveList/…`` directives, the
 order in which merged list items end up, and the wording of its errors (Go ``%v`` formatting).
+The identity of list items, the order of merged lists and the Go formatting are in
+:mod:`kfed_local.sim.strategic_order`; the merging and the directives are here.
 
 This module never mutates its inputs, never aliases them in its results, and does no I/O,
 logging or validation of the patched object (the caller validates the result).
@@ -15,33 +17,35 @@ logging or validation of the patched object (the caller validates the result).
 from __future__ import annotations
 
 import copy
-import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from kfed_local.sim.errors import PatchError, join_paths
 from kfed_local.sim.schema import SchemaNode
+from kfed_local.sim.strategic_order import (
+    ABSENT,
+    GONE,
+    PATCH,
+    SET_ORDER,
+    Mark,
+    check_order,
+    element_kind,
+    go_value,
+    ident,
+    index_of,
+    kind_name,
+    no_merge_key,
+    order_by_patch,
+    same,
+)
 
 __all__ = ["json_merge_patch", "strategic_merge_patch"]
 
-_PATCH: Final = "$patch"
 _RETAIN_KEYS: Final = "$retainKeys"
-_SET_ORDER: Final = "$setElementOrder"
 _DELETE_FROM: Final = "$deleteFromPrimitiveList"
 
 _Path = tuple[str, ...]
-
-
-class _Mark(enum.Enum):
-    """GONE: what a value deleted by ``$patch: delete`` merges to; ABSENT: a missing key."""
-
-    GONE = enum.auto()
-    ABSENT = enum.auto()
-
-
-_GONE: Final = _Mark.GONE
-_ABSENT: Final = _Mark.ABSENT
 
 
 # -- JSON merge patch (RFC 7386) -------------------------------------------------------------
@@ -81,10 +85,10 @@ def strategic_merge_patch(
     still honoured. Raises :class:`PatchError` with kube-apiserver's wording where it has one.
     """
     if not isinstance(patch, Mapping):  # a JSON body may hold anything
-        raise PatchError(f"expected a JSON object as the patch, got {_go(patch)}")
+        raise PatchError(f"expected a JSON object as the patch, got {go_value(patch)}")
     # One private deep copy: everything below may then change it in place.
     merged = _merge_map(copy.deepcopy(dict(original)), patch, schema, ())
-    return {} if merged is _GONE else merged
+    return {} if merged is GONE else merged
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,8 +143,8 @@ def _where(path: _Path) -> str:
 class _MapPatch:
     """A map patch split into its directives and its ordinary fields."""
 
-    patch_type: Any = _ABSENT
-    retain_keys: Any = _ABSENT
+    patch_type: Any = ABSENT
+    retain_keys: Any = ABSENT
     orders: dict[str, Any]
     deletions: dict[str, Any]
     fields: dict[str, Any]
@@ -159,13 +163,13 @@ def _split(patch: Mapping[str, Any], schema: SchemaNode | None, path: _Path) -> 
     for key, value in patch.items():
         if not key.startswith("$") or _declared(schema, key):
             split.fields[key] = value
-        elif key == _PATCH:
+        elif key == PATCH:
             split.patch_type = value
         elif key == _RETAIN_KEYS:
             split.retain_keys = value
-        elif key.startswith(_SET_ORDER):
+        elif key.startswith(SET_ORDER):
             error = "invalid patch format of setElementOrder list"
-            split.orders[_directive_target(key, _SET_ORDER, error)] = value
+            split.orders[_directive_target(key, SET_ORDER, error)] = value
         elif key.startswith(_DELETE_FROM):
             error = "invalid patch format of primitive list"
             split.deletions[_directive_target(key, _DELETE_FROM, error)] = value
@@ -181,17 +185,19 @@ def _split(patch: Mapping[str, Any], schema: SchemaNode | None, path: _Path) -> 
 
 def _merge_map(
     work: dict[str, Any], patch: Mapping[str, Any], schema: SchemaNode | None, path: _Path
-) -> dict[str, Any] | Literal[_Mark.GONE]:
+) -> dict[str, Any] | Literal[Mark.GONE]:
     """Merge ``patch`` into ``work`` (a private copy, changed in place)."""
     split = _split(patch, schema, path)
-    if split.patch_type is not _ABSENT:
+    if split.patch_type is not ABSENT:
         if split.patch_type == "replace":
-            rest = {k: v for k, v in patch.items() if k != _PATCH}
+            rest = {k: v for k, v in patch.items() if k != PATCH}
             return _merge_map({}, rest, schema, path)
         if split.patch_type == "delete":
-            return _GONE
-        raise PatchError(f"unknown patch type: {_go(split.patch_type)} in map: {_go(patch)}")
-    if split.retain_keys is not _ABSENT:
+            return GONE
+        raise PatchError(
+            f"unknown patch type: {go_value(split.patch_type)} in map: {go_value(patch)}"
+        )
+    if split.retain_keys is not ABSENT:
         _retain_keys(work, split.retain_keys, split.fields)
     for target, order in split.orders.items():
         _set_element_order(work, target, order, split.fields, schema, path)
@@ -201,8 +207,8 @@ def _merge_map(
         if value is None:
             work.pop(key, None)
             continue
-        merged = _merge_value(work.get(key, _ABSENT), value, _field(schema, key), (*path, key))
-        if merged is _GONE:
+        merged = _merge_value(work.get(key, ABSENT), value, _field(schema, key), (*path, key))
+        if merged is GONE:
             work.pop(key, None)
         else:
             work[key] = merged
@@ -223,16 +229,16 @@ def _retain_keys(work: dict[str, Any], retain: Any, fields: Mapping[str, Any]) -
 
 
 def _merge_value(current: Any, value: Any, field: _Field, path: _Path) -> Any:
-    """The merge of one non-null patch value into the current value (or ``_ABSENT``)."""
+    """The merge of one non-null patch value into the current value (or ``ABSENT``)."""
     if isinstance(value, Mapping):
         if isinstance(current, dict) and "replace" not in field.strategy:
             return _merge_map(current, value, field.schema, path)
-        if not (current is _ABSENT or current is None or isinstance(current, dict)):
+        if not (current is ABSENT or current is None or isinstance(current, dict)):
             directives = [k for k in value if k.startswith("$") and not _declared(field.schema, k)]
             if directives:
                 raise PatchError(
                     f"{_where(path)}: cannot apply {', '.join(directives)} to a "
-                    f"{_kind_name(current)} value"
+                    f"{kind_name(current)} value"
                 )
         return _merge_map({}, value, field.schema, path)
     if isinstance(value, list):
@@ -249,11 +255,11 @@ def _fresh_list(items: Sequence[Any], item: _Field, path: _Path) -> list[Any]:
     for index, value in enumerate(items):
         where = (*path, f"[{index}]")
         if isinstance(value, Mapping):
-            if _PATCH in value and not _declared(item.schema, _PATCH):
-                _list_directive(value[_PATCH], value)  # nothing to replace or delete here
+            if PATCH in value and not _declared(item.schema, PATCH):
+                _list_directive(value[PATCH], value)  # nothing to replace or delete here
                 continue
             merged = _merge_map({}, value, item.schema, where)
-            if merged is not _GONE:
+            if merged is not GONE:
                 out.append(merged)
         elif isinstance(value, list):
             out.append(_fresh_list(value, item.items(), where))
@@ -269,7 +275,7 @@ def _list_directive(directive: Any, item: Mapping[str, Any]) -> Literal["delete"
         return "replace"
     if directive == "merge":
         raise PatchError("merging lists cannot yet be specified in the patch")
-    raise PatchError(f"unknown patch type: {_go(directive)} in map: {_go(item)}")
+    raise PatchError(f"unknown patch type: {go_value(directive)} in map: {go_value(item)}")
 
 
 # -- merging lists -----------------------------------------------------------------------------
@@ -278,73 +284,19 @@ def _list_directive(directive: Any, item: Mapping[str, Any]) -> Literal["delete"
 def _merge_list(original: list[Any], patch: list[Any], field: _Field, path: _Path) -> list[Any]:
     if not original and not patch:
         return []
-    if _element_kind(original, patch) == "scalar":
+    if element_kind(original, patch) == "scalar":
         return _merge_scalars(original, patch)
     if field.merge_key is None:
         raise PatchError(f"cannot merge lists without merge key for {_where(path)}")
     return _merge_map_items(original, patch, field.merge_key, field.items(), path)
 
 
-def _category(value: Any) -> str:
-    """Go's dynamic type of a decoded JSON value (integral numbers decode as int64)."""
-    if isinstance(value, Mapping):
-        return "map"
-    if isinstance(value, list):
-        return "slice"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return "int64"
-    if isinstance(value, float):
-        return "float64"
-    if value is None:
-        return "nil"
-    return "string"
-
-
-def _element_kind(original: Sequence[Any], patch: Sequence[Any]) -> Literal["map", "scalar"]:
-    categories = {_category(v) for v in (*original, *patch)}
-    if "slice" in categories:
-        raise PatchError("lists of lists are not supported")
-    if len(categories) > 1:
-        raise PatchError(f"list element types are not identical: {_go([original, patch])}")
-    return "map" if categories == {"map"} else "scalar"
-
-
-def _same(left: Any, right: Any) -> bool:
-    """Go interface equality: ``"80"`` is not ``80`` and ``true`` is not ``1``."""
-    return _category(left) == _category(right) and left == right
-
-
-def _ident(value: Any, merge_key: str | None) -> Any:
-    if merge_key is None:
-        return value
-    if isinstance(value, Mapping):
-        return value.get(merge_key, _ABSENT)
-    return _ABSENT
-
-
-def _index(items: Sequence[Any], value: Any, merge_key: str | None) -> int:
-    """Position of the item whose identity is ``value``'s, or -1."""
-    wanted = _ident(value, merge_key)
-    if wanted is _ABSENT:
-        return -1
-    for position, item in enumerate(items):
-        if _same(_ident(item, merge_key), wanted):
-            return position
-    return -1
-
-
-def _no_merge_key(item: Any, merge_key: str) -> PatchError:
-    return PatchError(f"map: {_go(item)} does not contain declared merge key: {merge_key}")
-
-
 def _merge_scalars(original: list[Any], patch: list[Any]) -> list[Any]:
     union: list[Any] = []
     for value in (*original, *patch):
-        if _index(union, value, None) < 0:
+        if index_of(union, value, None) < 0:
             union.append(value)
-    return _order_by_patch(union, patch, original, None)
+    return order_by_patch(union, patch, original, None)
 
 
 def _merge_map_items(
@@ -354,26 +306,26 @@ def _merge_map_items(
     regular: list[Mapping[str, Any]] = []
     replace = False
     for value in patch:
-        if _PATCH not in value or _declared(item.schema, _PATCH):
+        if PATCH not in value or _declared(item.schema, PATCH):
             regular.append(value)
-        elif _list_directive(value[_PATCH], value) == "replace":
+        elif _list_directive(value[PATCH], value) == "replace":
             replace = True  # the other items still get checked for bad directives
         elif merge_key not in value:
-            raise _no_merge_key(value, merge_key)
+            raise no_merge_key(value, merge_key)
         else:
-            remaining = [x for x in remaining if not _same(_ident(x, merge_key), value[merge_key])]
+            remaining = [x for x in remaining if not same(ident(x, merge_key), value[merge_key])]
     for value in regular:
         if merge_key not in value:
-            raise _no_merge_key(value, merge_key)
+            raise no_merge_key(value, merge_key)
     if replace:
         return _fresh_list(regular, item, path)
     server_order = list(remaining)
     for value in regular:
-        where = (*path, f"[{merge_key}={_go(value[merge_key])}]")
-        position = _index(remaining, value, merge_key)
+        where = (*path, f"[{merge_key}={go_value(value[merge_key])}]")
+        position = index_of(remaining, value, merge_key)
         base = remaining[position] if position >= 0 else {}
         merged = _merge_map(base, value, item.schema, where)
-        if merged is _GONE:  # not reachable: items carrying $patch were taken out above
+        if merged is GONE:  # not reachable: items carrying $patch were taken out above
             continue
         if position >= 0:
             remaining[position] = merged
@@ -381,55 +333,11 @@ def _merge_map_items(
             remaining.append(merged)
     for value in remaining:
         if not isinstance(value, Mapping) or merge_key not in value:
-            raise _no_merge_key(value, merge_key)
-    return _order_by_patch(remaining, regular, server_order, merge_key)
+            raise no_merge_key(value, merge_key)
+    return order_by_patch(remaining, regular, server_order, merge_key)
 
 
-# -- ordering ----------------------------------------------------------------------------------
-
-
-def _order_by_patch(
-    merged: list[Any], order: Sequence[Any], server_order: Sequence[Any], merge_key: str | None
-) -> list[Any]:
-    """kube-apiserver's order for a merged list.
-
-    Items named in ``order`` (the patch list or ``$setElementOrder``) follow that order; the
-    others keep their order in ``server_order`` (the live list) and are woven in: a live-only
-    item goes before a patch item only if it came first in the live list. Hence an item new to
-    the list lands before the live-only items that follow it, as with the real API server.
-    """
-    named = [v for v in merged if _index(order, v, merge_key) >= 0]
-    named.sort(key=lambda v: _index(order, v, merge_key))
-    unnamed = [v for v in merged if _index(order, v, merge_key) < 0]
-    unnamed.sort(key=lambda v: _position(server_order, v, merge_key))
-
-    def before(live: Any, patched: Any) -> bool:
-        # Only when both are in the live list; a new patch item goes first.
-        left, right = (
-            _index(server_order, live, merge_key),
-            _index(server_order, patched, merge_key),
-        )
-        return 0 <= left < right
-
-    return _weave(unnamed, named, before)
-
-
-def _position(items: Sequence[Any], value: Any, merge_key: str | None) -> int:
-    found = _index(items, value, merge_key)
-    return found if found >= 0 else len(items)
-
-
-def _weave(left: list[Any], right: list[Any], before: Callable[[Any, Any], bool]) -> list[Any]:
-    out: list[Any] = []
-    i = j = 0
-    while i < len(left) or j < len(right):
-        if j >= len(right) or (i < len(left) and before(left[i], right[j])):
-            out.append(left[i])
-            i += 1
-        else:
-            out.append(right[j])
-            j += 1
-    return out
+# -- list directives ---------------------------------------------------------------------------
 
 
 def _set_element_order(
@@ -451,58 +359,29 @@ def _set_element_order(
     current = work.get(target)
     if current is not None and not isinstance(current, list):
         raise PatchError(
-            f"{_where(where)}: expected a list, but the object has a {_kind_name(current)}"
+            f"{_where(where)}: expected a list, but the object has a {kind_name(current)}"
         )
     has_patch = target in fields
     patch_list = fields.get(target)
     if has_patch and not isinstance(patch_list, list):
         raise PatchError(
-            f"{_where(where)}: expected a list, but the patch has a {_kind_name(patch_list)}"
+            f"{_where(where)}: expected a list, but the patch has a {kind_name(patch_list)}"
         )
-    _check_order(patch_list or [], order, field.merge_key)
+    check_order(patch_list or [], order, field.merge_key)
     if current is None and not has_patch:
         return
     live: list[Any] = current if current is not None else []
     merged: list[Any] = live
     if has_patch:
-        merged = _merge_value(current if current is not None else _ABSENT, patch_list, field, where)
+        merged = _merge_value(current if current is not None else ABSENT, patch_list, field, where)
     if field.merge_key is not None:
         for value in (*merged, *order):
             if not isinstance(value, Mapping) or field.merge_key not in value:
-                raise _no_merge_key(value, field.merge_key)
+                raise no_merge_key(value, field.merge_key)
     elif any(isinstance(v, Mapping | list) for v in (*merged, *order)):
         work[target] = merged  # no identity for these items: keep the merged order
         return
-    work[target] = _order_by_patch(merged, order, live, field.merge_key)
-
-
-def _check_order(patch_list: Sequence[Any], order: Sequence[Any], merge_key: str | None) -> None:
-    """The patch list's items must appear in ``$setElementOrder`` in the same relative order."""
-    if not patch_list or not order:
-        return
-    kept = [
-        v
-        for v in patch_list
-        if not (isinstance(v, Mapping) and v.get(_PATCH) == "delete" and merge_key is not None)
-    ]
-    p = o = 0
-    while p < len(kept) and o < len(order):
-        value = kept[p]
-        if isinstance(value, Mapping) and _PATCH in value:
-            p += 1
-            continue
-        if merge_key is not None:
-            for item in (value, order[o]):
-                if not isinstance(item, Mapping) or merge_key not in item:
-                    raise _no_merge_key(item, merge_key)
-        if _same(_ident(value, merge_key), _ident(order[o], merge_key)):
-            p += 1
-        o += 1
-    if p < len(kept):
-        raise PatchError(
-            f"the order in patch list:\n{_go(patch_list)}\n doesn't match "
-            f"{_SET_ORDER} list:\n{_go(order)}"
-        )
+    work[target] = order_by_patch(merged, order, live, field.merge_key)
 
 
 def _delete_from_primitive_list(
@@ -513,34 +392,8 @@ def _delete_from_primitive_list(
     current = work.get(target)
     if not isinstance(current, list) or (not current and not values):
         return  # nothing to delete from, as kube-apiserver silently accepts
-    if _element_kind(current, values) != "scalar":
+    if element_kind(current, values) != "scalar":
         raise PatchError(
             f"{_where((*path, target))}: {_DELETE_FROM}/{target} applies to lists of primitives"
         )
-    work[target] = [v for v in current if not any(_same(v, d) for d in values)]
-
-
-# -- Go-style formatting of values in error messages ------------------------------------------
-
-
-def _kind_name(value: Any) -> str:
-    category = _category(value)
-    return {"slice": "list", "nil": "null", "int64": "number", "float64": "number"}.get(
-        category, category
-    )
-
-
-def _go(value: Any) -> str:
-    """``fmt.Sprintf("%v")`` of a decoded JSON value, as kube-apiserver's messages show it."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Mapping):
-        inner = " ".join(f"{k}:{_go(value[k])}" for k in sorted(value, key=str))
-        return f"map[{inner}]"
-    if isinstance(value, list | tuple):
-        return "[" + " ".join(_go(v) for v in value) + "]"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    work[target] = [v for v in current if not any(same(v, d) for d in values)]

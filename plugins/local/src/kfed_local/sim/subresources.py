@@ -16,6 +16,7 @@ from aiohttp import web
 
 from kfed_local.sim import deletion, errors, objects
 from kfed_local.sim.api import PATCH_CONTENT_TYPES, RequestContext
+from kfed_local.sim.binding import bind_pod
 from kfed_local.sim.httpio import json_response, read_body, read_object
 from kfed_local.sim.resources import ResourceType
 from kfed_local.sim.routing import Target
@@ -65,7 +66,7 @@ async def serve(
                 name,
                 [errors.FieldError(type="FieldValueRequired", field="target.name")],
             )
-        api.bind_pod(namespace, name, node, ctx)
+        bind_pod(api, namespace, name, node, ctx)
         return json_response(
             {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}, 201
         )
@@ -149,16 +150,10 @@ def apply_scale(
             ],
         )
     current = api.get(rt, namespace, name)
-    wanted_rv = (scale.get("metadata") or {}).get("resourceVersion")
-    if wanted_rv and wanted_rv != current.obj["metadata"]["resourceVersion"]:
-        raise errors.conflict(
-            rt.plural,
-            rt.group,
-            name,
-            "the object has been modified; please apply your changes to the "
-            "latest version and try again",
-        )
     updated = objects.clone(current.obj)
+    wanted_rv = (scale.get("metadata") or {}).get("resourceVersion")
+    if wanted_rv:  # the Scale's resourceVersion is the object's: a stale one is a 409
+        updated["metadata"]["resourceVersion"] = wanted_rv
     target = updated
     path = _replicas_path(rt, "specReplicasPath", ".spec.replicas")
     for step in path[:-1]:

@@ -27,16 +27,18 @@ from kfed_local.sim.errors import PatchError
 from kfed_local.sim.fieldpath import (
     FieldSet,
     FieldSetBuilder,
+    child_schema,
+    item_element,
+    list_elements,
+    shape_of,
+)
+from kfed_local.sim.fieldpath_elements import (
     Path,
     PathElement,
     PathLike,
     as_path,
-    child_schema,
-    item_element,
     json_equal,
-    list_elements,
     path_string,
-    shape_of,
 )
 from kfed_local.sim.schema import SchemaNode
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from kfed_local.sim import deletion, objects
 from kfed_local.sim.controllers.base import Controller
-from kfed_local.sim.errors import ApiError
 from kfed_local.sim.resources import types_from_crd
 from kfed_local.sim.store import Change
 
@@ -58,8 +57,7 @@ class CrdController(Controller):
             self.api.registry.add(rt)
 
     def reconcile(self, key: Any) -> float | None:
-        crds = self.api.registry.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
-        assert crds is not None
+        crds = self.api.registry.require("apiextensions.k8s.io", "v1", "customresourcedefinitions")
         entry = self.api.store.get(CRDS, "", key)
         if entry is None:
             return None
@@ -115,22 +113,17 @@ class CrdController(Controller):
                 remaining += 1
                 if objects.is_terminating(item.obj):
                     continue
-                try:
-                    deletion.delete(
-                        self.api,
-                        rt,
-                        objects.namespace_of(item.obj),
-                        objects.name_of(item.obj),
-                        deletion.DeleteOptions(),
-                        self.writer,
-                    )
-                except ApiError as exc:
-                    if exc.code != 404:
-                        raise
+                deletion.delete_if_present(
+                    self.api,
+                    rt,
+                    objects.namespace_of(item.obj),
+                    objects.name_of(item.obj),
+                    deletion.DeleteOptions(),
+                    self.writer,
+                )
         if remaining:
             return 0.2
-        crds = self.api.registry.get("apiextensions.k8s.io", "v1", "customresourcedefinitions")
-        assert crds is not None
+        crds = self.api.registry.require("apiextensions.k8s.io", "v1", "customresourcedefinitions")
         finalizers = list(crd["metadata"].get("finalizers") or ())
         if CLEANUP_FINALIZER in finalizers:
             updated = objects.clone(crd)

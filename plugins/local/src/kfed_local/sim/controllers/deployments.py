@@ -25,8 +25,6 @@ from typing import Any
 
 from kfed_local.sim import deletion, objects
 from kfed_local.sim.controllers.base import Controller, ControllerContext
-from kfed_local.sim.errors import ApiError
-from kfed_local.sim.resources import ResourceType
 from kfed_local.sim.selectors import from_label_selector_object
 from kfed_local.sim.store import Change
 
@@ -71,11 +69,8 @@ class DeploymentController(Controller):
 
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx)
-        deploy_type = self.api.registry.get("apps", "v1", "deployments")
-        rs_type = self.api.registry.get("apps", "v1", "replicasets")
-        assert deploy_type is not None and rs_type is not None
-        self.deploy_type: ResourceType = deploy_type
-        self.rs_type: ResourceType = rs_type
+        self.deploy_type = self.api.registry.require("apps", "v1", "deployments")
+        self.rs_type = self.api.registry.require("apps", "v1", "replicasets")
 
     def keys_for(self, change: Change) -> Iterable[Hashable]:
         namespace = objects.namespace_of(change.obj)
@@ -319,18 +314,14 @@ class DeploymentController(Controller):
             and int((rs.get("status") or {}).get("replicas", 0)) == 0
         ]
         for rs in sorted(idle, key=_revision)[: max(len(idle) - limit, 0)]:
-            try:
-                deletion.delete(
-                    self.api,
-                    self.rs_type,
-                    objects.namespace_of(rs),
-                    objects.name_of(rs),
-                    deletion.DeleteOptions(),
-                    self.writer,
-                )
-            except ApiError as exc:
-                if exc.code != 404:
-                    raise
+            deletion.delete_if_present(
+                self.api,
+                self.rs_type,
+                objects.namespace_of(rs),
+                objects.name_of(rs),
+                deletion.DeleteOptions(),
+                self.writer,
+            )
 
     # -- status --------------------------------------------------------------------------------
 

@@ -15,8 +15,6 @@ from typing import Any
 from kfed_local.sim import deletion, objects
 from kfed_local.sim.controllers.base import Controller, ControllerContext
 from kfed_local.sim.controllers.replicasets import pod_is_ready
-from kfed_local.sim.errors import ApiError
-from kfed_local.sim.resources import ResourceType
 from kfed_local.sim.store import Change
 
 SERVICES = "/services"
@@ -45,6 +43,26 @@ def resolve_target_port(port: Mapping[str, Any], pod: Mapping[str, Any]) -> int 
     return None
 
 
+def pod_ports(service: Mapping[str, Any], pod: Mapping[str, Any]) -> list[tuple[str, int, str]]:
+    """The Service's ports for one pod: (name, pod port, protocol); unresolvable ones left out."""
+    ports = []
+    for port in (service.get("spec") or {}).get("ports") or ():
+        target = resolve_target_port(port, pod)
+        if target is not None:
+            ports.append((str(port.get("name", "")), target, str(port.get("protocol", "TCP"))))
+    return ports
+
+
+def pod_reference(pod: Mapping[str, Any]) -> dict[str, Any]:
+    """An endpoint's ``targetRef`` to its pod."""
+    return {
+        "kind": "Pod",
+        "namespace": objects.namespace_of(pod),
+        "name": objects.name_of(pod),
+        "uid": pod["metadata"]["uid"],
+    }
+
+
 class EndpointsController(Controller):
     """Keeps Endpoints and EndpointSlices in step with Services and pods."""
 
@@ -54,11 +72,8 @@ class EndpointsController(Controller):
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx)
         registry = self.api.registry
-        endpoints = registry.get("", "v1", "endpoints")
-        slices = registry.get("discovery.k8s.io", "v1", "endpointslices")
-        assert endpoints is not None and slices is not None
-        self.endpoints: ResourceType = endpoints
-        self.slices: ResourceType = slices
+        self.endpoints = registry.require("", "v1", "endpoints")
+        self.slices = registry.require("discovery.k8s.io", "v1", "endpointslices")
 
     def keys_for(self, change: Change) -> Iterable[Hashable]:
         namespace = objects.namespace_of(change.obj)
@@ -99,22 +114,13 @@ class EndpointsController(Controller):
         namespace, name = objects.namespace_of(service), objects.name_of(service)
         subsets: dict[tuple[tuple[str, int, str], ...], dict[str, list[Any]]] = {}
         for pod in sorted(pods, key=objects.name_of):
-            ports = []
-            for port in (service.get("spec") or {}).get("ports") or ():
-                target = resolve_target_port(port, pod)
-                if target is not None:
-                    ports.append((port.get("name", ""), target, port.get("protocol", "TCP")))
+            ports = pod_ports(service, pod)
             if not ports:
                 continue
             address = {
                 "ip": pod["status"]["podIP"],
                 "nodeName": pod["spec"].get("nodeName"),
-                "targetRef": {
-                    "kind": "Pod",
-                    "namespace": namespace,
-                    "name": objects.name_of(pod),
-                    "uid": pod["metadata"]["uid"],
-                },
+                "targetRef": pod_reference(pod),
             }
             bucket = subsets.setdefault(tuple(ports), {"addresses": [], "notReadyAddresses": []})
             usable = pod_is_ready(pod) and not objects.is_terminating(pod)
@@ -162,16 +168,10 @@ class EndpointsController(Controller):
         ports: list[dict[str, Any]] = []
         for pod in sorted(pods, key=objects.name_of):
             if not ports:
-                for port in (service.get("spec") or {}).get("ports") or ():
-                    target = resolve_target_port(port, pod)
-                    if target is not None:
-                        ports.append(
-                            {
-                                "name": port.get("name", ""),
-                                "port": target,
-                                "protocol": port.get("protocol", "TCP"),
-                            }
-                        )
+                ports = [
+                    {"name": port_name, "port": number, "protocol": protocol}
+                    for port_name, number, protocol in pod_ports(service, pod)
+                ]
             terminating = objects.is_terminating(pod)
             ready = pod_is_ready(pod)
             endpoint: dict[str, Any] = {
@@ -182,12 +182,7 @@ class EndpointsController(Controller):
                     "terminating": terminating,
                 },
                 "nodeName": pod["spec"].get("nodeName"),
-                "targetRef": {
-                    "kind": "Pod",
-                    "namespace": namespace,
-                    "name": objects.name_of(pod),
-                    "uid": pod["metadata"]["uid"],
-                },
+                "targetRef": pod_reference(pod),
             }
             zone = zones.get(pod["spec"].get("nodeName", ""))
             if zone:
@@ -225,10 +220,6 @@ class EndpointsController(Controller):
             self.api.create(self.slices, namespace, body, self.writer)
 
     def _remove(self, namespace: str, name: str) -> None:
-        try:
-            deletion.delete(
-                self.api, self.endpoints, namespace, name, deletion.DeleteOptions(), self.writer
-            )
-        except ApiError as exc:
-            if exc.code not in (404,):
-                raise
+        deletion.delete_if_present(
+            self.api, self.endpoints, namespace, name, deletion.DeleteOptions(), self.writer
+        )

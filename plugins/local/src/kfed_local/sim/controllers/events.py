@@ -28,8 +28,7 @@ class EventRecorder:
         self.limit = limit
         self.ttl = dt.timedelta(seconds=ttl)
         self._recent: OrderedDict[tuple[str, ...], tuple[str, str]] = OrderedDict()
-        events = api.registry.get("", "v1", "events")
-        assert events is not None
+        events = api.registry.require("", "v1", "events")
         self._events = events
 
     def record(

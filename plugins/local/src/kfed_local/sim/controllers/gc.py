@@ -17,7 +17,6 @@ from typing import Any
 
 from kfed_local.sim import deletion, objects
 from kfed_local.sim.controllers.base import Controller, ControllerContext
-from kfed_local.sim.errors import ApiError
 from kfed_local.sim.resources import ResourceType
 from kfed_local.sim.store import Change
 
@@ -115,18 +114,14 @@ class GarbageCollector(Controller):
             return None
         if objects.is_terminating(entry.obj):
             return None
-        try:
-            deletion.delete(
-                self.api,
-                rt,
-                namespace,
-                name,
-                deletion.DeleteOptions(propagation_policy="Background"),
-                self.writer,
-            )
-        except ApiError as exc:
-            if exc.code != 404:
-                raise
+        deletion.delete_if_present(
+            self.api,
+            rt,
+            namespace,
+            name,
+            deletion.DeleteOptions(propagation_policy="Background"),
+            self.writer,
+        )
         return None
 
     def _finalize(self, ref: Ref) -> float | None:
@@ -185,16 +180,12 @@ class GarbageCollector(Controller):
             for r in entry.obj["metadata"].get("ownerReferences") or ()
         )
         if not objects.is_terminating(entry.obj):
-            try:
-                deletion.delete(
-                    self.api,
-                    rt,
-                    ref[1],
-                    ref[2],
-                    deletion.DeleteOptions(propagation_policy="Foreground"),
-                    self.writer,
-                )
-            except ApiError as exc:
-                if exc.code != 404:
-                    raise
+            deletion.delete_if_present(
+                self.api,
+                rt,
+                ref[1],
+                ref[2],
+                deletion.DeleteOptions(propagation_policy="Foreground"),
+                self.writer,
+            )
         return 1 if blocks and self._exists(ref) else 0

@@ -25,8 +25,6 @@ from typing import Any
 
 from kfed_local.sim import deletion, objects
 from kfed_local.sim.controllers.base import Controller, ControllerContext
-from kfed_local.sim.errors import ApiError
-from kfed_local.sim.resources import ResourceType
 from kfed_local.sim.store import Change
 
 PODS = "/pods"
@@ -67,11 +65,8 @@ class Kubelet(Controller):
 
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx)
-        pods = self.api.registry.get("", "v1", "pods")
-        nodes = self.api.registry.get("", "v1", "nodes")
-        assert pods is not None and nodes is not None
-        self.pods: ResourceType = pods
-        self.nodes: ResourceType = nodes
+        self.pods = self.api.registry.require("", "v1", "pods")
+        self.nodes = self.api.registry.require("", "v1", "nodes")
         self._pod_network = ipaddress.ip_network("10.244.0.0/16")
         self._next_ip: dict[str, int] = {}
         self._node_index: dict[str, int] = {}
@@ -133,18 +128,14 @@ class Kubelet(Controller):
         return None
 
     def _confirm_deletion(self, pod: dict[str, Any]) -> None:
-        try:
-            deletion.delete(
-                self.api,
-                self.pods,
-                objects.namespace_of(pod),
-                objects.name_of(pod),
-                deletion.DeleteOptions(grace_period_seconds=0),
-                self.writer,
-            )
-        except ApiError as exc:
-            if exc.code != 404:
-                raise
+        deletion.delete_if_present(
+            self.api,
+            self.pods,
+            objects.namespace_of(pod),
+            objects.name_of(pod),
+            deletion.DeleteOptions(grace_period_seconds=0),
+            self.writer,
+        )
 
     def _pod_ip(self, node_name: str) -> str:
         index = self._node_index.setdefault(node_name, len(self._node_index) + 1)
@@ -326,18 +317,14 @@ class Kubelet(Controller):
                     f"Marking for deletion Pod {objects.namespace_of(pod)}/{objects.name_of(pod)}",
                     component="taint-eviction-controller",
                 )
-                try:
-                    deletion.delete(
-                        self.api,
-                        self.pods,
-                        objects.namespace_of(pod),
-                        objects.name_of(pod),
-                        deletion.DeleteOptions(),
-                        self.writer,
-                    )
-                except ApiError as exc:
-                    if exc.code != 404:
-                        raise
+                deletion.delete_if_present(
+                    self.api,
+                    self.pods,
+                    objects.namespace_of(pod),
+                    objects.name_of(pod),
+                    deletion.DeleteOptions(),
+                    self.writer,
+                )
             else:
                 wait = limit - down_for
                 next_check = wait if next_check is None else min(next_check, wait)

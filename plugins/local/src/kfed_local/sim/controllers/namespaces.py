@@ -49,8 +49,7 @@ class NamespaceController(Controller):
         return None
 
     def _ensure_default_service_account(self, namespace: str) -> None:
-        accounts = self.api.registry.get("", "v1", "serviceaccounts")
-        assert accounts is not None
+        accounts = self.api.registry.require("", "v1", "serviceaccounts")
         if self.api.store.get(accounts.storage_key, namespace, "default") is None:
             body = {
                 "apiVersion": "v1",
@@ -61,8 +60,7 @@ class NamespaceController(Controller):
 
     def _ensure_root_ca(self, namespace: str) -> None:
         ca_pem = self.ctx.extra.get("ca_pem")
-        configmaps = self.api.registry.get("", "v1", "configmaps")
-        assert configmaps is not None
+        configmaps = self.api.registry.require("", "v1", "configmaps")
         if not ca_pem or self.api.store.get(configmaps.storage_key, namespace, ROOT_CA_CONFIGMAP):
             return
         body = {
@@ -105,19 +103,14 @@ class NamespaceController(Controller):
                 remaining += 1
                 if objects.is_terminating(item.obj):
                     continue
-                try:
-                    deletion.delete(
-                        self.api, rt, name, objects.name_of(item.obj), options, self.writer
-                    )
-                except ApiError as exc:
-                    if exc.code != 404:
-                        raise
+                deletion.delete_if_present(
+                    self.api, rt, name, objects.name_of(item.obj), options, self.writer
+                )
         if remaining:
             return 0.2  # pods and finalizers take their time; look again shortly
         spec_finalizers = (namespace.get("spec") or {}).get("finalizers") or []
         if "kubernetes" in spec_finalizers:
-            namespaces = self.api.registry.get("", "v1", "namespaces")
-            assert namespaces is not None
+            namespaces = self.api.registry.require("", "v1", "namespaces")
             updated = objects.clone(namespace)
             updated["spec"]["finalizers"] = [f for f in spec_finalizers if f != "kubernetes"]
             self.api.update(namespaces, "", name, updated, self.writer, subresource="finalize")

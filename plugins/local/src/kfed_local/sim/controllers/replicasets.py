@@ -15,8 +15,6 @@ from typing import Any
 
 from kfed_local.sim import deletion, objects
 from kfed_local.sim.controllers.base import Controller, ControllerContext
-from kfed_local.sim.errors import ApiError
-from kfed_local.sim.resources import ResourceType
 from kfed_local.sim.selectors import from_label_selector_object
 from kfed_local.sim.store import Change
 
@@ -53,11 +51,8 @@ class ReplicaSetController(Controller):
 
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx)
-        rs_type = self.api.registry.get("apps", "v1", "replicasets")
-        pod_type = self.api.registry.get("", "v1", "pods")
-        assert rs_type is not None and pod_type is not None
-        self.rs_type: ResourceType = rs_type
-        self.pod_type: ResourceType = pod_type
+        self.rs_type = self.api.registry.require("apps", "v1", "replicasets")
+        self.pod_type = self.api.registry.require("", "v1", "pods")
 
     def keys_for(self, change: Change) -> Iterable[Hashable]:
         if change.storage_key == RS:
@@ -159,18 +154,15 @@ class ReplicaSetController(Controller):
         return pod
 
     def _delete_pod(self, rs: dict[str, Any], pod: dict[str, Any]) -> None:
-        try:
-            deletion.delete(
-                self.api,
-                self.pod_type,
-                objects.namespace_of(pod),
-                objects.name_of(pod),
-                deletion.DeleteOptions(),
-                self.writer,
-            )
-        except ApiError as exc:
-            if exc.code != 404:
-                raise
+        deleted = deletion.delete_if_present(
+            self.api,
+            self.pod_type,
+            objects.namespace_of(pod),
+            objects.name_of(pod),
+            deletion.DeleteOptions(),
+            self.writer,
+        )
+        if not deleted:
             return
         self.ctx.events.record(
             rs,

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from kfed_local.sim import objects
+from kfed_local.sim.binding import bind_pod
 from kfed_local.sim.controllers.base import Controller
 from kfed_local.sim.quantity import parse_quantity, pod_requests
 from kfed_local.sim.store import Change
@@ -97,8 +98,12 @@ class Scheduler(Controller):
             return (siblings, used.load(node), objects.name_of(node))
 
         chosen = min(fitting, key=score)
-        self.api.bind_pod(
-            objects.namespace_of(pod), objects.name_of(pod), objects.name_of(chosen), self.writer
+        bind_pod(
+            self.api,
+            objects.namespace_of(pod),
+            objects.name_of(pod),
+            objects.name_of(chosen),
+            self.writer,
         )
         self.ctx.events.record(
             pod,
@@ -188,8 +193,7 @@ class Scheduler(Controller):
             now=self.api.now(),
             probe_time=True,
         )
-        pods = self.api.registry.get("", "v1", "pods")
-        assert pods is not None
+        pods = self.api.registry.require("", "v1", "pods")
         self.api.update(
             pods,
             objects.namespace_of(pod),

@@ -14,7 +14,6 @@ from typing import Any
 
 from kfed_local.sim import objects
 from kfed_local.sim.controllers.base import Controller, ControllerContext
-from kfed_local.sim.resources import ResourceType
 from kfed_local.sim.store import Change
 from kfed_local.sim.traffic import Backend, ServiceKey
 
@@ -33,9 +32,7 @@ class ServiceController(Controller):
 
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx)
-        services = self.api.registry.get("", "v1", "services")
-        assert services is not None
-        self.services: ResourceType = services
+        self.services = self.api.registry.require("", "v1", "services")
         self._errors: dict[tuple[ServiceKey, int], str] = {}
         ctx.traffic.on_error = self._traffic_error
 
@@ -144,9 +141,7 @@ class IngressController(Controller):
 
     def __init__(self, ctx: ControllerContext) -> None:
         super().__init__(ctx)
-        ingresses = self.api.registry.get("networking.k8s.io", "v1", "ingresses")
-        assert ingresses is not None
-        self.ingresses: ResourceType = ingresses
+        self.ingresses = self.api.registry.require("networking.k8s.io", "v1", "ingresses")
 
     def reconcile(self, key: Any) -> float | None:
         namespace, name = key
