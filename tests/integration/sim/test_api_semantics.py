@@ -18,6 +18,21 @@ def status_of(exc: ApiException) -> dict[str, Any]:
     return body
 
 
+def workload(name: str, replicas: int = 0) -> dict[str, Any]:
+    """A Deployment or ReplicaSet body (they share the shape) with one nginx container."""
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+    }
+
+
 def configmap(name: str, **data: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
 
@@ -304,17 +319,7 @@ def test_list_pages_with_limit_and_continue(east: client.ApiClient, ns: str) -> 
 
 def test_generation_moves_on_spec_changes_only(east: client.ApiClient, ns: str) -> None:
     apps = client.AppsV1Api(east)
-    body = {
-        "metadata": {"name": "g"},
-        "spec": {
-            "replicas": 0,
-            "selector": {"matchLabels": {"a": "b"}},
-            "template": {
-                "metadata": {"labels": {"a": "b"}},
-                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
-            },
-        },
-    }
+    body = workload("g")
     assert apps.create_namespaced_deployment(ns, body).metadata.generation == 1
     labelled = apps.patch_namespaced_deployment("g", ns, {"metadata": {"labels": {"x": "y"}}})
     assert labelled.metadata.generation == 1
@@ -411,18 +416,7 @@ def test_strategic_merge_patch_is_refused_for_custom_resources_only(
 
 def test_status_subresource_is_separate_from_spec(east: client.ApiClient, ns: str) -> None:
     apps = client.AppsV1Api(east)
-    body = {
-        "metadata": {"name": "st"},
-        "spec": {
-            "replicas": 0,
-            "selector": {"matchLabels": {"a": "b"}},
-            "template": {
-                "metadata": {"labels": {"a": "b"}},
-                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
-            },
-        },
-        "status": {"replicas": 42},
-    }
+    body = {**workload("st"), "status": {"replicas": 42}}
     created = apps.create_namespaced_replica_set(ns, body)
     assert (created.status.replicas or 0) != 42  # status is ignored on create
     ignored = apps.patch_namespaced_replica_set("st", ns, {"status": {"replicas": 7}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -29,16 +30,15 @@ def address_block() -> str:
     return f"127.{random.randint(2, 250)}.{random.randint(0, 255)}.0"
 
 
-@pytest.fixture
-def seed_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
-    kubeconfig = tmp_path / "k.yaml"
+@contextlib.contextmanager
+def sim_up(kubeconfig: Path, *source: str) -> Iterator[subprocess.Popen[str]]:
+    """``kfed sim up`` in the background until its kubeconfig exists; Ctrl-C on the way out."""
     process = subprocess.Popen(
         [
             KFED,
             "sim",
             "up",
-            "--preset",
-            "seed",
+            *source,
             "--kubeconfig",
             str(kubeconfig),
             "--address-base",
@@ -58,11 +58,18 @@ def seed_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
         )
         if process.poll() is not None:
             raise AssertionError(f"kfed sim up exited early:\n{process.communicate()}")
-        yield process, kubeconfig
+        yield process
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
+
+
+@pytest.fixture
+def seed_up(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    kubeconfig = tmp_path / "k.yaml"
+    with sim_up(kubeconfig, "--preset", "seed") as process:
+        yield process, kubeconfig
 
 
 def test_sim_up_seed_serves_nine_clusters_until_ctrl_c(
@@ -188,33 +195,8 @@ def test_sim_up_reads_a_config_file(tmp_path: Path) -> None:
         "    capacity: {cpu: '1', memory: 1Gi, pods: 5}\n    podStartDelay: 0\n"
     )
     kubeconfig = tmp_path / "k.yaml"
-    process = subprocess.Popen(
-        [
-            KFED,
-            "sim",
-            "up",
-            "--config",
-            str(config),
-            "--kubeconfig",
-            str(kubeconfig),
-            "--address-base",
-            address_block(),
-            "--api-port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_for(
-            lambda: kubeconfig.exists() or process.poll() is not None, timeout=60, what="kubeconfig"
-        )
-        assert process.poll() is None
+    with sim_up(kubeconfig, "--config", str(config)) as process:
         assert [c["name"] for c in yaml.safe_load(kubeconfig.read_text())["contexts"]] == ["one"]
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=30)
     assert process.returncode == 0
 
 
