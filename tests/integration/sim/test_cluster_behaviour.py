@@ -11,6 +11,7 @@ import urllib3
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from kfed_local.sim.faults import FleetError
 from kfed_local.sim.threaded import FleetThread, wait_for
 
 
@@ -422,3 +423,30 @@ def test_deleting_a_deployment_cascades_to_pods(east: client.ApiClient, ns: str)
     )
     with pytest.raises(ApiException):
         apps.read_namespaced_deployment("gone", ns)
+
+
+def test_single_node_down_moves_its_pods_to_the_other_node(fault_sim: FleetThread) -> None:
+    from kubernetes import config
+
+    from kfed_local.sim.faults import FaultTarget
+
+    api = config.new_client_from_config(str(fault_sim.kubeconfig_path), context="f1")
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    apps.create_namespaced_deployment("default", deployment("n", 2))
+    wait_for(lambda: ready_replicas(apps, "default", "n") == 2, what="2 ready")
+    victim = core.list_namespaced_pod("default").items[0].spec.node_name
+    fault_sim.call(lambda f: f.fault(FaultTarget(scope="node", name=victim), True))
+
+    def moved() -> bool:
+        pods = [
+            p
+            for p in core.list_namespaced_pod("default").items
+            if not p.metadata.deletion_timestamp
+        ]
+        return len(pods) == 2 and all(
+            p.spec.node_name != victim and p.status.phase == "Running" for p in pods
+        )
+
+    wait_for(moved, timeout=15, what="pods off the down node")
+    with pytest.raises(FleetError, match="no node named 'nope'"):
+        fault_sim.call(lambda f: f.fault(FaultTarget(scope="node", name="nope"), True))
