@@ -163,7 +163,7 @@ async def main(seconds: float, concurrency: int) -> None:
                 "data": {"n": "{n}"},
             }
         )
-        cases = [
+        cases: list[tuple[str, dict[str, Any]]] = [
             (
                 "baseline: aiohttp HTTPS, fixed JSON",
                 {"url": base_url + "/x", "method": "GET", "ca": str(base_ca), "cert": None},
@@ -184,8 +184,7 @@ async def main(seconds: float, concurrency: int) -> None:
         ]
         results: dict[str, dict[str, Any]] = {}
         for name, spec in cases:
-            spec = {"seconds": seconds, "concurrency": concurrency, **spec}
-            results[name] = await load(spec)
+            results[name] = await load({"seconds": seconds, "concurrency": concurrency, **spec})
         await runner.cleanup()
     baseline = results[cases[0][0]]["rps"]
     print(

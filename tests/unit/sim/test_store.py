@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kfed_local.sim.store import ObjectStore, TooOldResourceVersion, visible_event
+from kfed_local.sim.store import Change, ObjectStore, TooOldResourceVersion, visible_event
 
 
 def obj(name: str, **labels: str) -> dict[str, Any]:
@@ -63,14 +63,14 @@ def test_watch_from_compacted_history_is_refused() -> None:
 
 def test_selector_watch_sees_objects_enter_and_leave_the_selection() -> None:
     store = ObjectStore()
-    changes = []
+    changes: list[Change] = []
     store.subscribe(changes.append)
     store.put("/configmaps", obj("a", pick="no"))
     store.put("/configmaps", obj("a", pick="yes"))
     store.put("/configmaps", obj("a", pick="no"))
 
     def accepts(o: dict[str, Any]) -> bool:
-        return o["metadata"]["labels"].get("pick") == "yes"
+        return bool(o["metadata"]["labels"].get("pick") == "yes")
 
     seen = [visible_event(c, accepts) for c in changes]
     assert [s[0] if s else None for s in seen] == [None, "ADDED", "DELETED"]
