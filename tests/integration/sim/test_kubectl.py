@@ -218,3 +218,16 @@ spec:
   - name: c
     image: nginx
 """
+
+
+def test_create_generators_send_protobuf_and_it_is_understood(run: Kubectl) -> None:
+    # kubectl's `create <kind>` commands encode bodies as Kubernetes protobuf.
+    run("create", "namespace", "kproto")
+    run("-n", "kproto", "create", "configmap", "c", "--from-literal=a=b")
+    run("-n", "kproto", "create", "secret", "generic", "s", "--from-literal=k=v")
+    run("-n", "kproto", "create", "deployment", "web", "--image=nginx", "--replicas=2")
+    run("-n", "kproto", "rollout", "status", "deployment/web", "--timeout=60s")
+    secret = run("-n", "kproto", "get", "secret", "s", "-o", "jsonpath={.data.k}").stdout
+    assert secret == "dg=="
+    data = run("-n", "kproto", "get", "configmap", "c", "-o", "jsonpath={.data.a}").stdout
+    assert data == "b"

@@ -1,8 +1,8 @@
 """HTTP helpers shared by the simulator's servers: JSON and Status answers, bodies, shutdown.
 
 Layer: I/O helpers below the API server, its watch and subresource handlers and the control API.
-Request bodies are read with a size limit (413 beyond it) and decoded from JSON or YAML (400 with
-the decoder's message otherwise); every answer that is an error is a ``Status``.
+Request bodies are read with a size limit (413 beyond it) and decoded from JSON, YAML or
+Kubernetes protobuf (400 with the decoder's message otherwise); every error answer is a ``Status``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kfed_local.sim import errors, objects
+from kfed_local.sim import errors, k8sproto, objects
 from kfed_local.sim.errors import ApiError
 
 
@@ -49,16 +49,24 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
 
 async def read_object(request: web.Request, limit: int) -> dict[str, Any]:
-    """A JSON or YAML object body; 400 if it does not decode to an object."""
+    """A JSON, YAML or Kubernetes protobuf object body; 400 if it does not decode to an object."""
     raw = await read_body(request, limit)
     content_type = request.content_type
+    if content_type == k8sproto.PROTOBUF_CONTENT_TYPE:
+        try:
+            return k8sproto.decode_kubernetes_protobuf(raw)
+        except k8sproto.UnsupportedKindError as exc:
+            # Kinds without a protobuf form (custom resources): what kube-apiserver answers.
+            raise errors.unsupported_media_type(content_type) from exc
+        except k8sproto.ProtobufDecodeError as exc:
+            raise errors.bad_request(
+                f"the request body is not valid Kubernetes protobuf: {exc}"
+            ) from exc
     try:
         if content_type in ("application/yaml", "application/x-yaml"):
             value = objects.load_json_or_yaml(raw)
         elif content_type in ("application/json", "application/octet-stream", ""):
             value = json.loads(raw)
-        elif content_type == "application/vnd.kubernetes.protobuf":
-            raise errors.unsupported_media_type(content_type)
         else:
             raise errors.unsupported_media_type(content_type)
     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as exc:
