@@ -654,7 +654,10 @@ def test_arbitrary_object_bytes_never_crash_the_decoder(raw: bytes) -> None:
 @given(st.integers(min_value=0, max_value=len(_deployment())))
 def test_every_truncation_of_a_body_decodes_or_says_why(cut: int) -> None:
     outcome = _outcome(_deployment()[:cut])
-    assert isinstance(outcome, dict) or "EOF" in str(outcome) or "prefix" in str(outcome)
+    # A cut inside a field is an EOF; a cut right after the magic leaves an envelope that names
+    # nothing; a cut inside the magic is a wrong prefix. Never a crash, never a silent object.
+    reasons = ("EOF", "prefix", "names no kind")
+    assert isinstance(outcome, dict) or any(reason in str(outcome) for reason in reasons)
 
 
 @given(
