@@ -393,7 +393,7 @@ def test_failed_json_patch_test_op_is_rejected(
     assert core.read_namespaced_config_map("m", ns).data == {"a": "1"}
 
 
-def test_strategic_merge_patch_is_refused_for_custom_resources_only(
+def test_strategic_merge_patch_applies_and_an_unknown_patch_type_is_415(
     east: client.ApiClient, raw_east: Any, ns: str
 ) -> None:
     core = client.CoreV1Api(east)

@@ -27,7 +27,13 @@ from aiohttp import web
 from kfed_local.sim import errors
 from kfed_local.sim.api import Selectors
 from kfed_local.sim.resources import ResourceType
-from kfed_local.sim.store import StoredObject, TooOldResourceVersion, visible_event
+from kfed_local.sim.store import (
+    StoredObject,
+    TooOldResourceVersion,
+    Watcher,
+    WatchFilter,
+    visible_event,
+)
 from kfed_local.sim.tables import build_table
 
 if TYPE_CHECKING:
@@ -81,7 +87,8 @@ async def serve(
 
     ns_filter = namespace if rt.namespaced else None
     initial: list[tuple[str, StoredObject]] = []
-    backlog_error: dict[str, Any] | None = None
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
     try:
         watcher, backlog = api.store.watch(
             rt.storage_key,
@@ -90,23 +97,18 @@ async def serve(
             since=None if (send_initial or since is None) else since,
         )
     except TooOldResourceVersion as exc:
-        watcher, backlog = api.store.watch(
-            rt.storage_key, namespace=ns_filter, accepts=accepts, since=None
-        )
-        backlog_error = errors.gone(str(exc)).status()
+        # As kube-apiserver: a 200 stream holding one ERROR event; the client re-lists.
+        await response.prepare(request)
+        await response.write(_line("ERROR", errors.gone(str(exc)).status()))
+        return response
     if since is None or send_initial:
         items = api.store.items(rt.storage_key, ns_filter)
         initial = [("ADDED", entry) for entry in items if accepts(entry.obj)]
 
-    response = web.StreamResponse(headers={"Content-Type": "application/json"})
-    response.enable_chunked_encoding()
     await response.prepare(request)
     encoder = _Encoder(server, rt, as_table, request)
     deadline = time.monotonic() + timeout
     try:
-        if backlog_error is not None:
-            await response.write(_line("ERROR", backlog_error))
-            return response
         for event_type, entry in initial:
             await response.write(encoder.event(event_type, entry))
         for change in backlog:
@@ -127,8 +129,8 @@ async def _follow(
     server: ApiServer,
     response: web.StreamResponse,
     encoder: _Encoder,
-    watcher: Any,
-    accepts: Any,
+    watcher: Watcher,
+    accepts: WatchFilter,
     rt: ResourceType,
     deadline: float,
     bookmarks: bool,
