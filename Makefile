@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kfed-installed
-PKGS   := protos hub plugins/local
+PKGS   := protos hub agent plugins/local
 PYPROJECTS := $(foreach p,$(PKGS),$(p)/pyproject.toml)
 
 .PHONY: setup test test-fast test-all lint typecheck layers sim bench clean
