@@ -3,3 +3,5 @@
 Layer: above ``kfed_core``. It never imports the agent or a plugin; plugins are found through
 entry points.
 """
+
+__version__ = "0.1.0"
