@@ -118,6 +118,16 @@ class LeafSpec:
     server: bool = False
     client: bool = False
     valid_for: dt.timedelta = dt.timedelta(days=365)
+    backdate: dt.timedelta | None = None
+    """How far before ``now`` validity starts, for clock skew between peers: 5 minutes by
+    default, but never more than a tenth of ``valid_for``, so that a short-lived certificate's
+    rotation point (a fraction of its lifetime) is not pushed out by the backdating."""
+
+
+def _leaf_backdate(spec: LeafSpec) -> dt.timedelta:
+    if spec.backdate is not None:
+        return spec.backdate
+    return min(_BACKDATE, spec.valid_for / 10)
 
 
 def sign_public_key(
@@ -137,7 +147,7 @@ def sign_public_key(
         .issuer_name(ca.cert.subject)
         .public_key(public_key)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - _BACKDATE)
+        .not_valid_before(now - _leaf_backdate(spec))
         .not_valid_after(min(now + spec.valid_for, ca.cert.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(ca=False), critical=True)

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from kfed_local.sim.quantity import (
+from kfed_core.quantity import (
     format_cpu,
     format_memory,
     parse_quantity,

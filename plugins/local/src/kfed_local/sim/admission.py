@@ -19,9 +19,9 @@ import ipaddress
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from kfed_core.quantity import qos_class
 from kfed_local.sim import errors, objects
 from kfed_local.sim.errors import FieldError
-from kfed_local.sim.quantity import qos_class
 from kfed_local.sim.resources import ResourceType
 
 if TYPE_CHECKING:

@@ -17,10 +17,10 @@ from collections.abc import Hashable, Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
+from kfed_core.quantity import parse_quantity, pod_requests
 from kfed_local.sim import objects
 from kfed_local.sim.binding import bind_pod
 from kfed_local.sim.controllers.base import Controller
-from kfed_local.sim.quantity import parse_quantity, pod_requests
 from kfed_local.sim.store import Change
 
 PODS = "/pods"

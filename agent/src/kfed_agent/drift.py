@@ -1,0 +1,56 @@
+"""Drift: does a live object still hold what kfed applied? Pure comparison, no I/O.
+
+Layer: ``kfed_agent`` pure core. The live object may carry more than kfed applied (server
+defaults, fields other managers own, status); drift is only a field kfed set that now has another
+value or is missing. Lists are compared element by element in order, each element as a subset,
+because the API server defaults fields inside list elements (containers, ports).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kfed_core.conventions import KEY_ANNOTATION, MANAGED_BY_LABEL, VERSION_ANNOTATION
+
+_IGNORED_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields")
+
+
+def holds(applied: Any, live: Any) -> bool:
+    """True when every field of ``applied`` has the same value in ``live``."""
+    if isinstance(applied, dict):
+        if not isinstance(live, dict):
+            return False
+        return all(key in live and holds(value, live[key]) for key, value in applied.items())
+    if isinstance(applied, list):
+        if not isinstance(live, list) or len(live) != len(applied):
+            return False
+        return all(holds(a, b) for a, b in zip(applied, live, strict=True))
+    if isinstance(applied, bool) or isinstance(live, bool):
+        return applied is live
+    if isinstance(applied, int | float) and isinstance(live, int | float):
+        return applied == live
+    return bool(applied == live)
+
+
+def marker_version(live: dict[str, Any]) -> str:
+    """The version the live object says it was applied from ("" if kfed's marks are gone)."""
+    metadata = live.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    annotations = metadata.get("annotations") or {}
+    if labels.get(MANAGED_BY_LABEL) is None or KEY_ANNOTATION not in annotations:
+        return ""
+    return str(annotations.get(VERSION_ANNOTATION, ""))
+
+
+def drifted(applied: dict[str, Any] | None, live: dict[str, Any]) -> bool:
+    """Whether ``live`` no longer holds ``applied`` (None: not known, so only kfed's marks are
+    checked by the caller through :func:`marker_version`)."""
+    if applied is None:
+        return False
+    trimmed = dict(applied)
+    metadata = {
+        k: v for k, v in (applied.get("metadata") or {}).items() if k not in _IGNORED_METADATA
+    }
+    trimmed["metadata"] = metadata
+    trimmed.pop("status", None)
+    return not holds(trimmed, live)

@@ -1,0 +1,13 @@
+"""The hub's HTTPS API for operators: Kubernetes-style resource paths over mTLS.
+
+Layer: ``kfed_hub.api``, above the store and the :mod:`kfed_hub.ports` seams; nothing below
+imports it. :func:`build_api_app` is the entry point; modules: ``app`` (routes, authentication,
+metrics), ``kinds`` (served kinds), ``errors`` (Status responses: the only place HTTP status
+codes are made), ``admission`` and ``names`` (pure validation and defaulting), ``bodies``
+(bounded JSON bodies), ``objects``, ``clusters``, ``bootstrap`` and ``discovery`` (handlers),
+``status`` (the per-cluster status of served objects), ``selectors`` (label selectors).
+"""
+
+from kfed_hub.api.app import build_api_app
+
+__all__ = ["build_api_app"]

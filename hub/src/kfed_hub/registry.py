@@ -1,0 +1,239 @@
+"""The cluster registry: joined clusters, their live streams and their health.
+
+Layer: ``kfed_hub`` service (owner of mutable state; runs on the event loop only, no locks).
+Implements :class:`kfed_hub.ports.ClusterDirectory` for the API. Joined clusters and revoked
+certificates are persisted by the store; liveness (last heartbeat, open stream, reported health)
+is kept in memory, because writing every heartbeat of a thousand clusters to disk buys nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from kfed_hub.health import HealthPolicy, Liveness, judge
+from kfed_hub.metrics import HubMetrics
+from kfed_hub.ports import Capacity, ClusterStatus, ClusterView
+from kfed_hub.store.protocol import ClusterRecord, NotFound, Store
+
+
+class StreamHandle(Protocol):
+    """What the registry may do to a live stream: ask it to end (it sends Goodbye first)."""
+
+    def close(self, reason: str, message: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportedHealth:
+    """Health and capacity as the agent last reported them."""
+
+    kubernetes_version: str = ""
+    region: str = ""
+    zones: tuple[str, ...] = ()
+    nodes_total: int = 0
+    nodes_ready: int = 0
+    allocatable: Capacity = Capacity()
+    requested: Capacity = Capacity()
+    unschedulable_pods: int = 0
+
+    def info(self) -> dict[str, Any]:
+        """The part worth keeping in the store across hub restarts."""
+        return {
+            "kubernetesVersion": self.kubernetes_version,
+            "region": self.region,
+            "zones": list(self.zones),
+        }
+
+
+@dataclass(slots=True)
+class _Live:
+    last_heard: float | None = None
+    last_seen_wall: dt.datetime | None = None
+    stream: StreamHandle | None = None
+    agent_version: str = ""
+    health: ReportedHealth = field(default_factory=ReportedHealth)
+    status: ClusterStatus | None = None
+
+
+StatusListener = Callable[[str, ClusterStatus, str], None]
+
+
+@dataclass(slots=True)
+class ClusterRegistry:
+    """Joined clusters and their liveness. Create with :meth:`load`."""
+
+    store: Store
+    metrics: HubMetrics
+    policy: HealthPolicy = HealthPolicy()
+    clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    _records: dict[str, ClusterRecord] = field(default_factory=dict)
+    _live: dict[str, _Live] = field(default_factory=dict)
+    _revoked: set[str] = field(default_factory=set)
+    _status_listeners: list[StatusListener] = field(default_factory=list)
+
+    async def load(self) -> None:
+        """Read joined clusters and revoked serials from the store."""
+        self._records = {record.name: record for record in await self.store.list_clusters()}
+        self._revoked = set(await self.store.revoked_serials())
+
+    async def refresh(self, name: str) -> None:
+        """Re-read one cluster's record (after a join or a label change)."""
+        record = await self.store.get_cluster(name)
+        if record is None:
+            self._records.pop(name, None)
+        else:
+            self._records[name] = record
+
+    def add_status_listener(self, listener: StatusListener) -> None:
+        """Call ``listener(cluster, status, message)`` whenever a cluster's status changes."""
+        self._status_listeners.append(listener)
+
+    # -- authorisation -------------------------------------------------------------------------
+
+    async def authorize(self, cluster: str, serial: str) -> str | None:
+        """Why a certificate for ``cluster`` with ``serial`` may not connect, or None if it may."""
+        if serial in self._revoked:
+            return f"the certificate of cluster {cluster!r} was revoked"
+        record = self._records.get(cluster)
+        if record is None:
+            await self.refresh(cluster)
+            record = self._records.get(cluster)
+        if record is None:
+            return f"cluster {cluster!r} is not joined (it was removed, or never joined)"
+        if serial not in record.cert_serials:
+            return f"the certificate is not one issued to cluster {cluster!r}"
+        return None
+
+    async def add_serial(self, cluster: str, serial: str) -> None:
+        """Record a renewed certificate of ``cluster``."""
+        record = self._records.get(cluster) or await self.store.get_cluster(cluster)
+        if record is None:
+            raise NotFound(f"cluster {cluster!r} is not joined")
+        updated = replace(record, cert_serials=(*record.cert_serials, serial))
+        self._records[cluster] = await self.store.update_cluster(updated)
+
+    # -- liveness -----------------------------------------------------------------------------
+
+    def attach(self, cluster: str, stream: StreamHandle, agent_version: str) -> None:
+        """A stream for ``cluster`` opened; an older one is told to end (a newer one wins)."""
+        live = self._live.setdefault(cluster, _Live())
+        if live.stream is not None and live.stream is not stream:
+            live.stream.close("Replaced", "a newer stream for this cluster connected")
+        live.stream = stream
+        live.agent_version = agent_version
+        self.touch(cluster)
+        self.metrics.stream_connects.labels(cluster).inc()
+        self._count_connected()
+
+    def detach(self, cluster: str, stream: StreamHandle, reason: str) -> None:
+        """A stream ended."""
+        live = self._live.get(cluster)
+        if live is not None and live.stream is stream:
+            live.stream = None
+        self.metrics.stream_disconnects.labels(cluster, reason).inc()
+        self._count_connected()
+        self.evaluate()
+
+    def touch(self, cluster: str) -> None:
+        """Something arrived from ``cluster`` (any message counts as a heartbeat)."""
+        live = self._live.setdefault(cluster, _Live())
+        live.last_heard = self.clock()
+        live.last_seen_wall = self.wall_clock()
+
+    async def report_health(self, cluster: str, health: ReportedHealth) -> None:
+        """The agent reported health; keep it, and persist what is worth keeping."""
+        live = self._live.setdefault(cluster, _Live())
+        live.health = health
+        self.touch(cluster)
+        record = self._records.get(cluster)
+        if record is not None and dict(record.info) != health.info():
+            self._records[cluster] = await self.store.update_cluster(
+                replace(record, info=health.info())
+            )
+        self.evaluate()
+
+    def evaluate(self) -> None:
+        """Recompute every cluster's status; tell listeners about changes."""
+        now = self.clock()
+        counts = dict.fromkeys(ClusterStatus, 0)
+        for name in self._records:
+            status, message = self._judge(name, now)
+            counts[status] += 1
+            live = self._live.setdefault(name, _Live())
+            if live.status is not status:
+                live.status = status
+                for listener in self._status_listeners:
+                    listener(name, status, message)
+        for status, count in counts.items():
+            self.metrics.clusters_by_status.labels(status.value).set(count)
+
+    def _judge(self, name: str, now: float) -> tuple[ClusterStatus, str]:
+        live = self._live.get(name) or _Live()
+        liveness = Liveness(
+            last_heard=live.last_heard,
+            connected=live.stream is not None,
+            nodes_ready=live.health.nodes_ready,
+            nodes_total=live.health.nodes_total,
+        )
+        return judge(liveness, self.policy, now)
+
+    def _count_connected(self) -> None:
+        connected = sum(1 for live in self._live.values() if live.stream is not None)
+        self.metrics.connected_clusters.set(connected)
+
+    # -- ClusterDirectory ---------------------------------------------------------------------
+
+    def list_clusters(self) -> list[ClusterView]:
+        return [self._view(name) for name in sorted(self._records)]
+
+    def get_cluster(self, name: str) -> ClusterView | None:
+        return self._view(name) if name in self._records else None
+
+    def names(self) -> list[str]:
+        """Names of every joined cluster."""
+        return sorted(self._records)
+
+    async def remove_cluster(self, name: str) -> ClusterView:
+        if name not in self._records:
+            await self.refresh(name)
+        view = self.get_cluster(name)
+        record = await self.store.delete_cluster(name)  # raises NotFound; revokes serials
+        self._revoked.update(record.cert_serials)
+        self._records.pop(name, None)
+        live = self._live.pop(name, None)
+        if live is not None and live.stream is not None:
+            live.stream.close("Revoked", f"cluster {name!r} was removed from the federation")
+        self.metrics.forget_cluster(name)
+        self._count_connected()
+        self.evaluate()
+        assert view is not None
+        return view
+
+    def _view(self, name: str) -> ClusterView:
+        record = self._records[name]
+        live = self._live.get(name) or _Live()
+        status, message = self._judge(name, self.clock())
+        info: Mapping[str, Any] = record.info
+        health = live.health
+        return ClusterView(
+            name=name,
+            status=status,
+            joined_at=record.joined_at,
+            last_seen=live.last_seen_wall,
+            connected=live.stream is not None,
+            labels=dict(record.labels),
+            region=health.region or str(info.get("region", "")),
+            zones=health.zones or tuple(info.get("zones", ())),
+            kubernetes_version=health.kubernetes_version or str(info.get("kubernetesVersion", "")),
+            agent_version=live.agent_version,
+            nodes_ready=health.nodes_ready,
+            nodes_total=health.nodes_total,
+            allocatable=health.allocatable,
+            requested=health.requested,
+            unschedulable_pods=health.unschedulable_pods,
+            message=message,
+        )

@@ -1,0 +1,264 @@
+"""The hub service: the composition root that wires store, PKI, registry, desired index, the Sync
+stream server and the HTTPS API, and runs them on one event loop.
+
+Layer: ``kfed_hub`` composition (top). Nothing below imports it.
+
+Data directory (0700), made on first start:
+``hub.db`` (SQLite store), ``secret-keys.json`` (AES-GCM keys for Secret data at rest),
+``ca.crt``/``ca.key``, the serving and admin certificates, and ``admin.kfedconfig`` (the CLI's
+config, also written to ``~/.kfed/config`` or ``$KFED_CONFIG``).
+
+Both listeners are bound before anything is built that advertises them, so ``--api-addr
+127.0.0.1:0`` works and the printed join command carries the real ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import socket
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from kfed_core import rpc, tls
+from kfed_hub import __version__
+from kfed_hub.api.app import build_api_app
+from kfed_hub.bootstrap import HubBootstrap
+from kfed_hub.cliconfig import save_config
+from kfed_hub.health import HealthPolicy
+from kfed_hub.metrics import HubMetrics
+from kfed_hub.pki import HubPki
+from kfed_hub.ports import Bootstrap, ClusterInfo, IssuedToken, JoinGrant
+from kfed_hub.reconcile import DesiredIndex
+from kfed_hub.registry import ClusterRegistry
+from kfed_hub.states import StateSink
+from kfed_hub.store.protocol import ObjectChange, Store
+from kfed_hub.store.sealing import SecretSealer
+from kfed_hub.store.sqlite import SqliteStore
+from kfed_hub.stream import StreamSettings, SyncService
+
+log = logging.getLogger(__name__)
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``host:port`` (IPv6 hosts in brackets) as a pair; a clear ValueError otherwise."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"address {address!r} is not host:port")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HubSettings:
+    """Where the hub keeps its data and listens, and its timings."""
+
+    data_dir: Path
+    api_address: str = "127.0.0.1:7443"
+    sync_address: str = "127.0.0.1:7444"
+    advertise_host: str = ""
+    """Host name or address agents and the CLI use to reach the hub (default: the bind host,
+    or this machine's name when binding every interface)."""
+    cli_config_paths: tuple[Path, ...] = ()
+    health: HealthPolicy = HealthPolicy()
+    stream: StreamSettings = StreamSettings()
+    max_body_bytes: int = 3 * 1024 * 1024
+    extra_hosts: tuple[str, ...] = field(default=())
+    """More names for the serving certificate."""
+
+
+class _NotifyingBootstrap:
+    """Bootstrap that tells the registry about a newly joined cluster."""
+
+    def __init__(self, inner: HubBootstrap, registry: ClusterRegistry) -> None:
+        self._inner = inner
+        self._registry = registry
+
+    def cluster_info(self) -> ClusterInfo:
+        return self._inner.cluster_info()
+
+    async def create_token(self, *, ttl: dt.timedelta, description: str = "") -> IssuedToken:
+        return await self._inner.create_token(ttl=ttl, description=description)
+
+    async def join(self, *, name: str, token: str, csr_pem: bytes) -> JoinGrant:
+        grant = await self._inner.join(name=name, token=token, csr_pem=csr_pem)
+        await self._registry.refresh(name)
+        self._registry.evaluate()
+        return grant
+
+
+class Hub:
+    """A running hub. ``await Hub.start(settings)``, then :meth:`wait` or :meth:`stop`."""
+
+    def __init__(self, settings: HubSettings) -> None:
+        self.settings = settings
+        self.metrics = HubMetrics.create()
+        self.store: Store | None = None
+        self.pki: HubPki | None = None
+        self.registry: ClusterRegistry | None = None
+        self.index: DesiredIndex | None = None
+        self.api_url = ""
+        self.sync_target = ""
+        self._grpc: aio.Server | None = None
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = asyncio.Event()
+
+    @classmethod
+    async def start(cls, settings: HubSettings) -> Hub:
+        hub = cls(settings)
+        try:
+            await hub._start()
+        except BaseException:
+            await hub.stop()
+            raise
+        return hub
+
+    def _advertised(self, bind_host: str) -> str:
+        if self.settings.advertise_host:
+            return self.settings.advertise_host
+        if bind_host in ("0.0.0.0", "::", ""):
+            return socket.gethostname()
+        return bind_host
+
+    async def _start(self) -> None:
+        settings = self.settings
+        data = settings.data_dir
+        await asyncio.to_thread(data.mkdir, mode=0o700, parents=True, exist_ok=True)
+        api_host, api_port = split_address(settings.api_address)
+        sync_host, sync_port = split_address(settings.sync_address)
+        advertise = self._advertised(api_host)
+        hosts: Sequence[str] = sorted({advertise, api_host, sync_host, *settings.extra_hosts})
+        self.pki = pki = await asyncio.to_thread(
+            HubPki.load_or_create,
+            data,
+            hosts=[h for h in hosts if h not in ("0.0.0.0", "::")],
+            clock=lambda: dt.datetime.now(dt.UTC),
+        )
+        sealer = await asyncio.to_thread(SecretSealer.load_or_create, data / "secret-keys.json")
+        self.store = store = await SqliteStore.open(data / "hub.db", sealer=sealer)
+        self.registry = registry = ClusterRegistry(
+            store=store, metrics=self.metrics, policy=settings.health
+        )
+        await registry.load()
+        self.index = index = DesiredIndex(metrics=self.metrics)
+        await index.load(store)
+        sink = StateSink(store=store)
+        store.add_listener(index.on_change)
+        store.add_listener(self._forget_states)
+
+        # gRPC Sync server (mutual TLS required by the credentials).
+        self._grpc = server = aio.server(options=rpc.SERVER_OPTIONS)
+        service = SyncService(
+            registry=registry,
+            index=index,
+            sink=sink,
+            signer=pki,
+            metrics=self.metrics,
+            policy=settings.health,
+            settings=settings.stream,
+            hub_version=__version__,
+        )
+        rpc.add_sync_servicer(server, service)
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        credentials = tls.grpc_server_credentials(
+            cert_pem=pki.serving.cert_pem, key_pem=pki.serving.key_pem, ca_pem=pki.ca_pem
+        )
+        bound_sync = server.add_secure_port(f"{sync_host}:{sync_port}", credentials)
+        if bound_sync == 0:
+            raise OSError(f"cannot listen for Sync streams on {settings.sync_address}")
+        self.sync_target = f"{self._advertised(sync_host)}:{bound_sync}"
+
+        # HTTPS API socket, bound now so its port is known.
+        sock = socket.socket(socket.AF_INET6 if ":" in api_host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((api_host, api_port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(f"cannot listen for the API on {settings.api_address}: {exc}") from exc
+        api_target = f"{advertise}:{sock.getsockname()[1]}"
+        self.api_url = f"https://{api_target}"
+        bootstrap: Bootstrap = _NotifyingBootstrap(
+            HubBootstrap(
+                store=store,
+                pki=pki,
+                api_address=api_target,
+                sync_address=self.sync_target,
+                agent_cert_ttl=settings.stream.agent_cert_ttl,
+            ),
+            registry,
+        )
+        app = build_api_app(
+            store=store,
+            clusters=registry,
+            bootstrap=bootstrap,
+            metrics_registry=self.metrics.registry,
+            max_body_bytes=settings.max_body_bytes,
+        )
+        ssl_context: ssl.SSLContext = tls.server_ssl_context(
+            cert_pem=pki.serving.cert_pem,
+            key_pem=pki.serving.key_pem,
+            ca_pem=pki.ca_pem,
+            client_certs="optional",
+        )
+        self._runner = runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        await web.SockSite(runner, sock, ssl_context=ssl_context).start()
+        await server.start()
+        for name in ("", rpc.SERVICE_NAME):
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._tasks = [
+            asyncio.create_task(sink.run(), name="state-sink"),
+            asyncio.create_task(self._evaluate_health(), name="cluster-health"),
+        ]
+        for path in (data / "admin.kfedconfig", *settings.cli_config_paths):
+            await asyncio.to_thread(
+                save_config,
+                path,
+                server=self.api_url,
+                ca_pem=pki.ca_pem,
+                cert_pem=pki.admin.cert_pem,
+                key_pem=pki.admin.key_pem,
+            )
+        log.info("hub serving: API %s, Sync %s", self.api_url, self.sync_target)
+
+    def _forget_states(self, change: ObjectChange) -> None:
+        if change.after is None and self.store is not None:
+            task = asyncio.create_task(self.store.delete_object_states(key=change.key))
+            self._tasks.append(task)
+            task.add_done_callback(self._tasks.remove)
+
+    async def _evaluate_health(self) -> None:
+        assert self.registry is not None
+        while True:
+            self.registry.evaluate()
+            await asyncio.sleep(min(1.0, self.settings.health.heartbeat_interval / 2))
+
+    async def wait(self) -> None:
+        """Until :meth:`stop` is called."""
+        await self._stopped.wait()
+
+    async def stop(self) -> None:
+        """Stop serving: end streams, close listeners, flush and close the store."""
+        if self._stopped.is_set():
+            return
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._grpc is not None:
+            await self._grpc.stop(grace=1.0)
+        if self._runner is not None:
+            with contextlib.suppress(Exception):
+                await self._runner.cleanup()
+        if self.store is not None:
+            await self.store.close()
+        self._stopped.set()

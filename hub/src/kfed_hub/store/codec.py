@@ -1,0 +1,125 @@
+"""Values shared by the store implementations: manifest stamping, JSON, secrets, token decisions.
+
+Layer: ``kfed_hub.store``, pure (no clock, no I/O, no randomness). Both :mod:`.memory` and
+:mod:`.sqlite` go through these helpers so that the in-memory fake and the real store agree on
+every rule: how a revision is written into a manifest, which parts of a Secret are sensitive, and
+how a bootstrap token is judged. Nothing here may log: the values can hold secret data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kfed_core.keys import CORE_GROUP, ResourceKey
+from kfed_hub.store.protocol import (
+    BootstrapToken,
+    ClusterObjectState,
+    Manifest,
+    StoreError,
+    TokenUse,
+)
+
+# kubectl's client-side apply copies the whole object, data included, into this annotation: for a
+# Secret it is as sensitive as ``data`` itself and is sealed with it.
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+_SECRET_FIELDS = ("data", "stringData")
+
+Clock = Callable[[], dt.datetime]
+"""Where a store reads the time (revocation times); tests pass a fixed one."""
+
+
+def dump_json(value: Any) -> str:
+    """Compact JSON with sorted keys (stable bytes for equal values)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def plain_json(value: Any, *, where: str) -> Any:
+    """A deep copy of ``value`` through JSON, so that both stores refuse the same inputs."""
+    try:
+        return json.loads(dump_json(value))
+    except (TypeError, ValueError) as e:
+        # The value itself stays out of the message: it may be secret.
+        raise StoreError(
+            f"{where} is not plain JSON ({type(e).__name__}); "
+            "pass dicts, lists, strings, numbers, booleans and None only"
+        ) from None
+
+
+def stamp(key: ResourceKey, manifest: Manifest, revision: int) -> dict[str, Any]:
+    """A private deep copy of ``manifest`` with ``metadata.resourceVersion`` set to ``revision``."""
+    copied = plain_json(manifest, where=f"manifest of {key}")
+    if not isinstance(copied, dict):
+        raise StoreError(f"manifest of {key} must be a JSON object, not {type(copied).__name__}")
+    metadata = copied.setdefault("metadata", {})
+    if not isinstance(metadata, dict):
+        raise StoreError(f"metadata of {key} must be a JSON object")
+    metadata["resourceVersion"] = str(revision)
+    return copied
+
+
+def copy_manifest(manifest: Manifest) -> dict[str, Any]:
+    """A deep copy of a manifest already known to be plain JSON."""
+    copied: dict[str, Any] = json.loads(dump_json(manifest))
+    return copied
+
+
+def is_secret(key: ResourceKey) -> bool:
+    """Whether objects under ``key`` carry data that must be sealed at rest."""
+    return key.group == CORE_GROUP and key.kind == "Secret"
+
+
+def split_secret(manifest: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """``(public, sensitive)``: the manifest without its secret parts, and those parts (None if
+    it has none). :func:`join_secret` puts them back."""
+    public = copy_manifest(manifest)
+    sensitive: dict[str, Any] = {}
+    for name in _SECRET_FIELDS:
+        if name in public:
+            sensitive[name] = public.pop(name)
+    metadata = public.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if isinstance(annotations, dict) and LAST_APPLIED_ANNOTATION in annotations:
+        sensitive["lastApplied"] = annotations.pop(LAST_APPLIED_ANNOTATION)
+    return public, (sensitive or None)
+
+
+def join_secret(public: dict[str, Any], sensitive: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Undo :func:`split_secret` (mutates and returns ``public``)."""
+    if not sensitive:
+        return public
+    for name in _SECRET_FIELDS:
+        if name in sensitive:
+            public[name] = sensitive[name]
+    if "lastApplied" in sensitive:
+        metadata = public.setdefault("metadata", {})
+        metadata.setdefault("annotations", {})[LAST_APPLIED_ANNOTATION] = sensitive["lastApplied"]
+    return public
+
+
+def judge_token(token: BootstrapToken | None, secret_hash: str, *, now: dt.datetime) -> TokenUse:
+    """What a join presenting ``secret_hash`` for ``token`` gets.
+
+    A wrong secret reads exactly like an unknown id, so a caller cannot probe which ids exist;
+    the hashes are compared in constant time.
+    """
+    if token is None or not hmac.compare_digest(token.secret_hash.encode(), secret_hash.encode()):
+        return TokenUse.UNKNOWN
+    if token.used_at is not None:
+        return TokenUse.USED
+    if now >= token.expires_at:
+        return TokenUse.EXPIRED
+    return TokenUse.ACCEPTED
+
+
+def key_order(key: ResourceKey) -> tuple[str, str, str, str]:
+    """The order of keys in every listing (the field order of :class:`ResourceKey`)."""
+    return (key.group, key.kind, key.namespace, key.name)
+
+
+def state_order(state: ClusterObjectState) -> tuple[str, tuple[str, str, str, str]]:
+    """The order of object states: by cluster, then key."""
+    return (state.cluster, key_order(state.key))
