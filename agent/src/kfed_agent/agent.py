@@ -170,6 +170,8 @@ class Agent:
                 log.warning("member cluster API: %s", exc)
             except TimeoutError:
                 log.warning("hub %s did not answer in time", self.endpoint.address)
+            except Exception:  # a bug must not stop the agent for good: log it and reconnect
+                log.exception("the Sync session failed unexpectedly; reconnecting")
             if welcomed:
                 attempt = 0
             delay = backoff_delay(

@@ -20,6 +20,7 @@ from kfed_agent.agent import Agent, AgentSettings, AgentStopped
 from kfed_agent.config import ConfigError, load
 from kfed_agent.join import register_join
 from kfed_agent.metrics import AgentMetrics
+from kfed_core import logs
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def main(argv: Sequence[str] | None = None) -> int:
     """``kfed-agent --config DIR``."""
     parser = argparse.ArgumentParser(prog="kfed-agent", description="kfed's member-cluster agent")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="debug log output")
+    parser.add_argument("--log-format", choices=logs.FORMATS, default="text")
     _add_run_arguments(parser)
     args = parser.parse_args(argv)
-    level = logging.INFO if args.verbose == 0 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(level=logging.INFO if args.verbose == 0 else logging.DEBUG, fmt=args.log_format)
     with contextlib.suppress(BrokenPipeError):
         return run(args)
     return 1

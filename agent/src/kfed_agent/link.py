@@ -7,6 +7,7 @@ Kubernetes; errors come out as :class:`LinkError` with the gRPC status translate
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 
@@ -76,7 +77,7 @@ class SyncLink:
             await self._call.write(message)
         except grpc.aio.AioRpcError as exc:
             raise _error(exc, "sending", self.endpoint.address) from exc
-        except grpc.aio.UsageError as exc:  # the call already ended
+        except (grpc.aio.UsageError, asyncio.InvalidStateError) as exc:  # the call already ended
             raise LinkError(f"stream to {self.endpoint.address} is closed") from exc
 
     async def receive(self) -> rpc.HubMessage | None:

@@ -1,7 +1,8 @@
 """Kubernetes resource quantities (``500m``, ``2``, ``16Gi``, ``1e3``) as exact numbers.
 
 Layer: ``kfed_core``, pure. Shared by the simulated clusters' scheduler and QoS classes and by the
-agent's capacity reports, so both count requests by the same rules. Values are :class:`fractions.Fraction` so that ``100m`` times ten is exactly ``1``.
+agent's capacity reports, so both count requests by the same rules. Values are
+:class:`fractions.Fraction` so that ``100m`` times ten is exactly ``1``.
 """
 
 from __future__ import annotations

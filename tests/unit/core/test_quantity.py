@@ -1,4 +1,4 @@
-"""Kubernetes quantities, as the agent's capacity reports and the simulator's scheduler read them."""
+"""Kubernetes quantities, as the agent's capacity reports and the simulated scheduler read them."""
 
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
+from kfed_core import logs
+
 COMMAND_GROUP = "kfed.commands"
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
@@ -28,6 +30,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, list[str]]:
     )
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=logs.FORMATS,
+        default="text",
+        help="log lines for people (text) or one JSON object per line (json)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     problems: list[str] = []
@@ -54,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(level=level, fmt=args.log_format)
     try:
         code: int = handler(args)
     except KeyboardInterrupt:
