@@ -1,0 +1,116 @@
+"""Observed status flows back, failures carry their reason, and reconnects re-apply nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fedharness import Federation, eventually
+
+SEED = Path(__file__).resolve().parents[3] / "examples" / "federation-2016"
+
+
+def _seed(path: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((SEED / path).read_text())
+    return loaded
+
+
+async def _cluster_states(fed: Federation, path: str) -> dict[str, dict[str, Any]]:
+    obj = await fed.api("GET", path)
+    return {entry["cluster"]: entry for entry in obj["status"].get("clusters", [])}
+
+
+async def test_the_seed_service_reports_every_clusters_load_balancer(
+    federation: Federation,
+) -> None:
+    fed = federation
+    await fed.api("POST", "/api/v1/namespaces/default/services", _seed("services/nginx.yaml"))
+    path = "/api/v1/namespaces/default/services/nginx"
+
+    async def addresses() -> dict[str, str]:
+        states = await _cluster_states(fed, path)
+        found = {}
+        for cluster, entry in states.items():
+            ingress = ((entry.get("observed") or {}).get("loadBalancer") or {}).get("ingress")
+            if ingress:
+                found[cluster] = ingress[0].get("ip") or ingress[0].get("hostname")
+        return found if len(found) == 3 else {}
+
+    found = await eventually(addresses, what="a load balancer address from every cluster")
+    assert len(set(found.values())) == 3  # each cluster has its own address
+
+
+async def test_deployment_status_is_observed(federation: Federation) -> None:
+    fed = federation
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]},
+            },
+        },
+    }
+    await fed.api("POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
+    path = "/apis/apps/v1/namespaces/default/deployments/web"
+
+    async def ready() -> bool:
+        states = await _cluster_states(fed, path)
+        return len(states) == 3 and all(
+            (s.get("observed") or {}).get("readyReplicas") == 2 for s in states.values()
+        )
+
+    await eventually(ready, what="2 ready replicas observed in every cluster")
+
+
+async def test_an_object_a_member_cannot_apply_fails_with_its_reason(
+    federation: Federation,
+) -> None:
+    fed = federation
+    replica_set = _seed("replicasets/nginx-rs.yaml")  # extensions/v1beta1: not served by 1.37
+    await fed.api("POST", "/apis/extensions/v1beta1/namespaces/default/replicasets", replica_set)
+    path = "/apis/extensions/v1beta1/namespaces/default/replicasets/nginx"
+
+    async def failed_everywhere() -> dict[str, dict[str, Any]]:
+        states = await _cluster_states(fed, path)
+        return (
+            states
+            if len(states) == 3 and all(s["outcome"] == "Failed" for s in states.values())
+            else {}
+        )
+
+    states = await eventually(failed_everywhere, what="a Failed result from every cluster")
+    assert all("not served by this cluster" in s["message"] for s in states.values())
+    obj = await fed.api("GET", path)
+    conditions = {c["type"]: c for c in obj["status"]["conditions"]}
+    assert conditions["Propagated"]["status"] == "False"
+    # The failure is not retried in a hot loop: one failed result per cluster.
+    await asyncio.sleep(0.5)
+    errors = fed.hub.metrics.apply_errors.labels("east", "NotFound")._value.get()
+    assert errors == 1
+
+
+async def test_a_reconnecting_agent_reapplies_nothing_unchanged(federation: Federation) -> None:
+    fed = federation
+    for n in range(20):
+        await fed.put_configmap(f"steady-{n}", {"n": str(n)})
+    await eventually(lambda: fed.everywhere("ConfigMap", "default", "steady-19"))
+    before = await fed.member("west", "v1", "ConfigMap", "default", "steady-0")
+    await fed.stop_agent("west")
+    agent = await fed.start_agent("west")
+    await eventually(lambda: _connected(agent), what="west reconnected")
+    await fed.put_configmap("marker", {"after": "reconnect"})
+    await eventually(lambda: fed.everywhere("ConfigMap", "default", "marker", clusters=("west",)))
+    assert agent.metrics.applies._value.get() == 1  # only the marker
+    after = await fed.member("west", "v1", "ConfigMap", "default", "steady-0")
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+
+
+async def _connected(agent: Any) -> bool:
+    return bool(agent.metrics.connected._value.get())
