@@ -71,10 +71,14 @@ class SyncLink:
         self.endpoint = endpoint
         self._channel = channel
         self._call = rpc.sync_stub(channel).Sync()
+        # gRPC allows one write at a time on a stream; results, status and heartbeats come from
+        # different tasks, so writes take turns.
+        self._writing = asyncio.Lock()
 
     async def send(self, message: rpc.AgentMessage) -> None:
         try:
-            await self._call.write(message)
+            async with self._writing:
+                await self._call.write(message)
         except grpc.aio.AioRpcError as exc:
             raise _error(exc, "sending", self.endpoint.address) from exc
         except (grpc.aio.UsageError, asyncio.InvalidStateError) as exc:  # the call already ended

@@ -93,6 +93,7 @@ class Session:
         self.on_welcome = on_welcome
         self.state = AgentSession()
         self.applied: dict[str, dict[str, Any]] = {}  # manifests applied in this session
+        self.applying: dict[str, str] = {}  # key -> version being applied right now
         self.api_versions: dict[str, str] = {}  # key -> apiVersion the object lives under
         self.pending_status: dict[str, rpc.ObjectStatus] = {}
         self.reported_status: dict[str, bytes] = {}
@@ -178,6 +179,8 @@ class Session:
         for upsert in plan.upserts:
             key = str(upsert.key)
             prepared = apply.prepare(upsert.manifest, key=key, version=upsert.version)
+            # The watch may see this apply before it returns here: let it know the new version.
+            self.applying[key] = upsert.version
             try:
                 live = await self.kube.apply(prepared, field_manager=FIELD_MANAGER, force=True)
             except KubeUnreachable:
@@ -194,7 +197,10 @@ class Session:
                     )
                 )
                 continue
+            finally:
+                self.applying.pop(key, None)
             self.metrics.applies.inc()
+            self.state.known[key] = upsert.version
             self.applied[key] = prepared
             api_version = str(prepared.get("apiVersion", ""))
             self.api_versions[key] = api_version
@@ -257,10 +263,12 @@ class Session:
                 if key is None or key not in self.state.known:
                     continue
                 held = self.state.known[key]
+                if key in self.applying:
+                    continue  # our own write in flight; its result decides
                 if event_type == "DELETED":
-                    await self._lost(key, "deleted by someone else")
+                    await self._confirm_lost(key, live, "deleted by someone else")
                 elif marker_version(live) != held:
-                    await self._lost(key, "kfed's labels or annotations were changed")
+                    await self._confirm_lost(key, live, "kfed's labels or annotations were changed")
                 elif drifted(self.applied.get(key), live):
                     await self._repair(key)
                 else:
@@ -268,6 +276,22 @@ class Session:
         finally:
             if isinstance(events, AsyncGenerator):
                 await events.aclose()
+
+    async def _confirm_lost(self, key: str, seen: dict[str, Any], why: str) -> None:
+        """An event says the object is gone or lost kfed's marks; events can lag behind our own
+        writes, so read the object once more before asking the hub for it again."""
+        metadata = seen.get("metadata") or {}
+        current = await self.kube.get(
+            str(seen.get("apiVersion", "")),
+            str(seen.get("kind", "")),
+            str(metadata.get("namespace") or ""),
+            str(metadata.get("name", "")),
+        )
+        held = self.state.known.get(key)
+        if held is None or key in self.applying:
+            return
+        if current is None or marker_version(current) != held:
+            await self._lost(key, why)
 
     async def _lost(self, key: str, why: str) -> None:
         """The object is gone or no longer says which version it holds: tell the hub, which
