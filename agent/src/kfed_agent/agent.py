@@ -103,6 +103,7 @@ class Agent:
                 log.info("agent %s waiting to lead cluster %s", self.identity, self.config.cluster)
                 await self.elector.acquire()
                 self.metrics.leader.set(1)
+                await self._reload_credentials()
                 log.info("agent %s leads cluster %s", self.identity, self.config.cluster)
                 hold = asyncio.create_task(self.elector.hold(), name="lease-hold")
                 work = asyncio.create_task(self._lead(), name="lead")
@@ -121,6 +122,21 @@ class Agent:
             if self.elector.is_leader:
                 with contextlib.suppress(KubeError, asyncio.CancelledError):
                     await asyncio.shield(self.elector.release())
+
+    async def _reload_credentials(self) -> None:
+        """Read the certificate again: another replica may have rotated it while this one stood
+        by (it shares the config directory)."""
+        try:
+            _, credentials = await asyncio.to_thread(agent_config.load, self.config_dir)
+        except agent_config.ConfigError as exc:
+            log.warning("keeping the certificate in memory: %s", exc)
+            return
+        self.endpoint = replace(
+            self.endpoint,
+            ca_pem=credentials.ca_pem,
+            cert_pem=credentials.cert_pem,
+            key_pem=credentials.key_pem,
+        )
 
     async def _lead(self) -> None:
         rotation = asyncio.create_task(self._rotate_loop()) if self.settings.rotate else None
@@ -193,9 +209,8 @@ class Agent:
                 cert.not_valid_before_utc, cert.not_valid_after_utc, jitter=self.rng.random()
             )
             wait = (due - dt.datetime.now(dt.UTC)).total_seconds()
-            if failures:
-                life = (cert.not_valid_after_utc - cert.not_valid_before_utc).total_seconds()
-                wait = min(max(wait, 0), max(1.0, life / 50))
+            if failures:  # past due: retry with backoff rather than at once
+                wait = backoff_delay(failures, base=1.0, cap=60.0, rng=self.rng)
             await asyncio.sleep(max(0.0, wait))
             key = pki.new_private_key()
             try:

@@ -8,6 +8,7 @@ because the API server defaults fields inside list elements (containers, ports).
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from kfed_core.conventions import KEY_ANNOTATION, MANAGED_BY_LABEL, VERSION_ANNOTATION
@@ -42,12 +43,25 @@ def marker_version(live: dict[str, Any]) -> str:
     return str(annotations.get(VERSION_ANNOTATION, ""))
 
 
+def _as_stored(applied: dict[str, Any]) -> dict[str, Any]:
+    """What the API server stores for ``applied``: a Secret's ``stringData`` is write-only and
+    lands, base64-encoded, in ``data`` (its values win over ``data``'s)."""
+    if applied.get("kind") != "Secret" or not applied.get("stringData"):
+        return applied
+    stored = dict(applied)
+    data = dict(stored.get("data") or {})
+    for name, value in (stored.pop("stringData") or {}).items():
+        data[name] = base64.b64encode(str(value).encode()).decode()
+    stored["data"] = data
+    return stored
+
+
 def drifted(applied: dict[str, Any] | None, live: dict[str, Any]) -> bool:
     """Whether ``live`` no longer holds ``applied`` (None: not known, so only kfed's marks are
     checked by the caller through :func:`marker_version`)."""
     if applied is None:
         return False
-    trimmed = dict(applied)
+    trimmed = dict(_as_stored(applied))
     metadata = {
         k: v for k, v in (applied.get("metadata") or {}).items() if k not in _IGNORED_METADATA
     }

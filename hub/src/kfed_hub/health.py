@@ -2,7 +2,7 @@
 
 Layer: ``kfed_hub`` pure core (no clock: the caller passes ``now``; no I/O).
 
-Defaults (documented in docs/hub.md):
+Defaults (documented in docs/hub-and-agent.md):
 - agents send a heartbeat every **2 s** (:attr:`HealthPolicy.heartbeat_interval`);
 - a cluster is **NotReady** once **3** heartbeats in a row are missed (6 s without a word), when its
   stream ends, or when it reports no Ready node;

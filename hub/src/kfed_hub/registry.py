@@ -129,6 +129,12 @@ class ClusterRegistry:
         self.metrics.stream_connects.labels(cluster).inc()
         self._count_connected()
 
+    def close_all(self, reason: str, message: str) -> None:
+        """Ask every live stream to end with a Goodbye (the hub is stopping)."""
+        for live in self._live.values():
+            if live.stream is not None:
+                live.stream.close(reason, message)
+
     def detach(self, cluster: str, stream: StreamHandle, reason: str) -> None:
         """A stream ended."""
         live = self._live.get(cluster)

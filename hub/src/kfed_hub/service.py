@@ -254,6 +254,8 @@ class Hub:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.registry is not None:
+            self.registry.close_all("ShuttingDown", "the hub is stopping; reconnect later")
         if self._grpc is not None:
             await self._grpc.stop(grace=1.0)
         if self._runner is not None:

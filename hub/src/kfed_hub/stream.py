@@ -17,7 +17,7 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,7 +30,14 @@ from grpc import aio
 from kfed_core import rpc
 from kfed_core.identity import cluster_of, serial_hex
 from kfed_core.keys import KeyError_, ResourceKey
-from kfed_core.sync.hub_side import APPLIED, FAILED, REMOVED, HubSession, ResultItem
+from kfed_core.sync.hub_side import (
+    APPLIED,
+    FAILED,
+    REMOVED,
+    DesiredView,
+    HubSession,
+    ResultItem,
+)
 from kfed_hub.health import HealthPolicy
 from kfed_hub.metrics import HubMetrics
 from kfed_hub.ports import Capacity
@@ -133,6 +140,7 @@ class _Stream:
         self.session.known.update(hello.known)
         for state in await service.registry.store.object_states(cluster=self.cluster):
             self.states[str(state.key)] = state
+        self._record_held(view, hello.known)
         service.registry.attach(self.cluster, self, hello.agent_version)
         if hello.HasField("health"):
             await service.registry.report_health(self.cluster, reported_health(hello.health))
@@ -223,6 +231,38 @@ class _Stream:
                 ", ".join(digest.unexpected[:5]),
             )
 
+    def _record_held(self, view: DesiredView, known: Mapping[str, str]) -> None:
+        """Objects the cluster already holds at their desired version count as applied there
+        (no result will come for them: nothing is sent)."""
+        held: list[ClusterObjectState] = []
+        now = self.service.wall_clock()
+        for raw_key, version in known.items():
+            entry = view.get(raw_key)
+            previous = self.states.get(raw_key)
+            if entry is None or entry.version != version:
+                continue
+            if (
+                previous is not None
+                and previous.version == version
+                and previous.outcome == "Applied"
+            ):
+                continue
+            try:
+                key = ResourceKey.parse(raw_key)
+            except KeyError_:
+                continue
+            state = ClusterObjectState(
+                cluster=self.cluster,
+                key=key,
+                version=version,
+                outcome="Applied",
+                status=previous.status if previous else None,
+                updated_at=now,
+            )
+            self.states[raw_key] = state
+            held.append(state)
+        self.service.sink.put(held)
+
     def _state(self, item: ResultItem) -> ClusterObjectState | None:
         try:
             key = ResourceKey.parse(item.key)
@@ -231,6 +271,8 @@ class _Stream:
         previous = self.states.get(item.key)
         if item.outcome == REMOVED:
             self.states.pop(item.key, None)
+            if self.service.index.view(self.cluster).get(item.key) is None:
+                return None  # the federated object is gone; its states went with it
             state = ClusterObjectState(
                 cluster=self.cluster, key=key, outcome="Removed", absent=True
             )
@@ -238,9 +280,7 @@ class _Stream:
         state = ClusterObjectState(
             cluster=self.cluster,
             key=key,
-            version=item.version
-            if item.outcome == APPLIED
-            else (previous.version if previous else ""),
+            version=item.version,  # the version this result is about (applied or failed)
             outcome=_OUTCOME_NAMES[item.outcome],
             reason=item.reason,
             message=item.message[:1024],

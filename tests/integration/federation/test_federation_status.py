@@ -90,6 +90,7 @@ async def test_an_object_a_member_cannot_apply_fails_with_its_reason(
     obj = await fed.api("GET", path)
     conditions = {c["type"]: c for c in obj["status"]["conditions"]}
     assert conditions["Propagated"]["status"] == "False"
+    assert conditions["Propagated"]["reason"] == "ApplyFailed"
     # The failure is not retried in a hot loop: one failed result per cluster.
     await asyncio.sleep(0.5)
     errors = fed.hub.metrics.apply_errors.labels("east", "NotFound")._value.get()
@@ -114,3 +115,30 @@ async def test_a_reconnecting_agent_reapplies_nothing_unchanged(federation: Fede
 
 async def _connected(agent: Any) -> bool:
     return bool(agent.metrics.connected._value.get())
+
+
+async def test_a_rejoined_cluster_that_holds_the_objects_counts_as_propagated(
+    federation: Federation,
+) -> None:
+    fed = federation
+    await fed.put_configmap("kept", {"a": "1"})
+    await eventually(lambda: fed.everywhere("ConfigMap", "default", "kept"))
+    await fed.api("DELETE", "/apis/kfed.io/v1alpha1/clusters/west")
+    await eventually(lambda: _task_done(fed, "west/agent"), what="west's agent to stop")
+    fed.agents.pop("west/agent")
+    (fed.tmp / "agent-west").rename(fed.tmp / "agent-west-removed")
+    await fed.join("west")
+    agent = await fed.start_agent("west")
+    path = "/api/v1/namespaces/default/configmaps/kept"
+
+    async def propagated() -> bool:
+        obj = await fed.api("GET", path)
+        conditions = {c["type"]: c for c in obj["status"]["conditions"]}
+        return conditions["Propagated"]["status"] == "True"
+
+    await eventually(propagated, what="Propagated=True again after west rejoined")
+    assert agent.metrics.applies._value.get() == 0  # it already held the object
+
+
+async def _task_done(fed: Federation, name: str) -> bool:
+    return fed.agents[name].done()

@@ -114,7 +114,10 @@ class BootstrapHandlers:
         except ValueError as exc:
             raise errors.bad_request(f"ttl: {exc}") from None
         description = _string_field(body, "description", required=False)
-        issued = await self._bootstrap.create_token(ttl=ttl, description=description)
+        try:
+            issued = await self._bootstrap.create_token(ttl=ttl, description=description)
+        except ValueError as exc:  # e.g. a TTL beyond the hub's limit
+            raise errors.bad_request(f"ttl: {exc}") from None
         return json_response(
             {
                 "token": issued.token,

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from kfed_hub.cliconfig import default_config_path
 from kfed_hub.health import HealthPolicy
+from kfed_hub.pki import PkiError
 from kfed_hub.service import Hub, HubSettings
+from kfed_hub.store.protocol import StoreError
 from kfed_hub.stream import StreamSettings
 
 DEFAULT_DATA_DIR = Path("~/.kfed/hub")
@@ -50,7 +52,7 @@ def serve(args: argparse.Namespace) -> int:
     """``kfed hub serve``."""
     try:
         return asyncio.run(_serve(args, Path(args.data_dir).expanduser()))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, PkiError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

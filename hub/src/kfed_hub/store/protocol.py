@@ -66,7 +66,7 @@ class ClusterRecord:
     """A joined member cluster.
 
     ``info`` holds what its agent last reported that is worth keeping across restarts (region,
-    zones, Kubernetes version, capacity) as plain JSON-able values.
+    zones, Kubernetes version) as plain JSON-able values; capacity is live state only.
     """
 
     name: str
