@@ -207,7 +207,7 @@ def per_cluster_view(
                     str(entry.get("reason") or ""),
                 ]
             )
-        table = render_table(["NAME", "APPLIED", "CURRENT", "OUTCOME", "REASON"], rows)
+        table = render_table(["NAME", "VERSION", "CURRENT", "OUTCOME", "REASON"], rows)
         sections.append(f"CLUSTER {name} ({phase})\n{table}")
     return "\n".join(sections)
 
@@ -284,7 +284,7 @@ def describe(obj: Mapping[str, Any], now: dt.datetime) -> str:
             for e in entries
         ]
         table = render_table(
-            ["CLUSTER", "APPLIED", "CURRENT", "OUTCOME", "REASON", "MESSAGE"], rows
+            ["CLUSTER", "VERSION", "CURRENT", "OUTCOME", "REASON", "MESSAGE"], rows
         )
         lines.append("Clusters:")
         lines += ["  " + line for line in table.splitlines()]
