@@ -74,6 +74,7 @@ class ClusterRegistry:
     _live: dict[str, _Live] = field(default_factory=dict)
     _revoked: set[str] = field(default_factory=set)
     _status_listeners: list[StatusListener] = field(default_factory=list)
+    _connected: set[str] = field(default_factory=set)
 
     async def load(self) -> None:
         """Read joined clusters and revoked serials from the store."""
@@ -124,6 +125,7 @@ class ClusterRegistry:
         if live.stream is not None and live.stream is not stream:
             live.stream.close("Replaced", "a newer stream for this cluster connected")
         live.stream = stream
+        self._connected.add(cluster)
         live.agent_version = agent_version
         self.touch(cluster)
         self.metrics.stream_connects.labels(cluster).inc()
@@ -140,9 +142,10 @@ class ClusterRegistry:
         live = self._live.get(cluster)
         if live is not None and live.stream is stream:
             live.stream = None
+            self._connected.discard(cluster)
         self.metrics.stream_disconnects.labels(cluster, reason).inc()
         self._count_connected()
-        self.evaluate()
+        self.evaluate(cluster)
 
     def touch(self, cluster: str) -> None:
         """Something arrived from ``cluster`` (any message counts as a heartbeat)."""
@@ -160,22 +163,34 @@ class ClusterRegistry:
             self._records[cluster] = await self.store.update_cluster(
                 replace(record, info=health.info())
             )
-        self.evaluate()
+        self.evaluate(cluster)
 
-    def evaluate(self) -> None:
-        """Recompute every cluster's status; tell listeners about changes."""
+    def evaluate(self, name: str | None = None) -> None:
+        """Recompute one cluster's status (or every cluster's, for the periodic sweep) and tell
+        listeners about changes. Events re-judge only their cluster, so a reconnect storm of N
+        clusters costs N judgements, not N squared."""
         now = self.clock()
-        counts = dict.fromkeys(ClusterStatus, 0)
-        for name in self._records:
-            status, message = self._judge(name, now)
-            counts[status] += 1
-            live = self._live.setdefault(name, _Live())
+        names = [name] if name is not None else list(self._records)
+        for cluster in names:
+            if cluster not in self._records:
+                continue
+            status, message = self._judge(cluster, now)
+            live = self._live.setdefault(cluster, _Live())
             if live.status is not status:
+                if live.status is not None:
+                    self.metrics.clusters_by_status.labels(live.status.value).dec()
+                self.metrics.clusters_by_status.labels(status.value).inc()
                 live.status = status
                 for listener in self._status_listeners:
-                    listener(name, status, message)
-        for status, count in counts.items():
-            self.metrics.clusters_by_status.labels(status.value).set(count)
+                    listener(cluster, status, message)
+        if name is None:
+            counts = dict.fromkeys(ClusterStatus, 0)
+            for cluster in self._records:
+                known = self._live.get(cluster)
+                if known is not None and known.status is not None:
+                    counts[known.status] += 1
+            for status, count in counts.items():
+                self.metrics.clusters_by_status.labels(status.value).set(count)
 
     def _judge(self, name: str, now: float) -> tuple[ClusterStatus, str]:
         live = self._live.get(name) or _Live()
@@ -188,8 +203,7 @@ class ClusterRegistry:
         return judge(liveness, self.policy, now)
 
     def _count_connected(self) -> None:
-        connected = sum(1 for live in self._live.values() if live.stream is not None)
-        self.metrics.connected_clusters.set(connected)
+        self.metrics.connected_clusters.set(len(self._connected))
 
     # -- ClusterDirectory ---------------------------------------------------------------------
 
@@ -211,6 +225,9 @@ class ClusterRegistry:
         self._revoked.update(record.cert_serials)
         self._records.pop(name, None)
         live = self._live.pop(name, None)
+        self._connected.discard(name)
+        if live is not None and live.status is not None:
+            self.metrics.clusters_by_status.labels(live.status.value).dec()
         if live is not None and live.stream is not None:
             live.stream.close("Revoked", f"cluster {name!r} was removed from the federation")
         self.metrics.forget_cluster(name)

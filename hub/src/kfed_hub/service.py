@@ -90,7 +90,7 @@ class _NotifyingBootstrap:
     async def join(self, *, name: str, token: str, csr_pem: bytes) -> JoinGrant:
         grant = await self._inner.join(name=name, token=token, csr_pem=csr_pem)
         await self._registry.refresh(name)
-        self._registry.evaluate()
+        self._registry.evaluate(name)
         return grant
 
 
