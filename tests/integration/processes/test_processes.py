@@ -74,6 +74,25 @@ def test_three_clusters_joined_through_tokens_show_ready(procs: Processes) -> No
     assert "REGION" in wide and "us-east1" in wide and "europe-north1" in wide
 
 
+def test_the_seed_configmap_is_applied_and_shown_per_cluster(procs: Processes) -> None:
+    seed = Path(__file__).resolve().parents[3] / "examples" / "federation-2016" / "configmaps"
+    assert procs.kfed("apply", "-f", str(seed)).stdout.strip() == "configmap/zone-fetch created"
+    assert "unchanged" in procs.kfed("apply", "-f", str(seed)).stdout
+
+    def every_cluster_current() -> str | None:
+        shown = procs.kfed("get", "configmaps", "zone-fetch", "--clusters").stdout
+        rows = [line.split() for line in shown.splitlines() if line.startswith("zone-fetch")]
+        return shown if len(rows) == 3 and all(row[2] == "yes" for row in rows) else None
+
+    shown = wait_until(every_cluster_current, what="zone-fetch current in every cluster")
+    assert all(f"CLUSTER {name}" in shown for name in NAMES)
+    described = procs.kfed("describe", "configmap", "zone-fetch").stdout
+    assert "Propagated:" in described and "True" in described
+    assert procs.kfed("delete", "configmap", "zone-fetch").stdout.strip() == (
+        'configmap "zone-fetch" deleted'
+    )
+
+
 def test_a_used_token_cannot_join_again(procs: Processes) -> None:
     created = procs.kfed("token", "create").stdout
     line = next(row for row in created.splitlines() if row.strip().startswith("kfed join"))
