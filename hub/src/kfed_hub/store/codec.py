@@ -18,7 +18,10 @@ from kfed_core.keys import CORE_GROUP, ResourceKey
 from kfed_hub.store.protocol import (
     BootstrapToken,
     ClusterObjectState,
+    Conflict,
     Manifest,
+    NotFound,
+    StoredObject,
     StoreError,
     TokenUse,
 )
@@ -123,3 +126,18 @@ def key_order(key: ResourceKey) -> tuple[str, str, str, str]:
 def state_order(state: ClusterObjectState) -> tuple[str, tuple[str, str, str, str]]:
     """The order of object states: by cluster, then key."""
     return (state.cluster, key_order(state.key))
+
+
+def require_current(
+    key: ResourceKey, current: StoredObject | None, expected_revision: int | None
+) -> StoredObject:
+    """The stored object a write replaces: :class:`NotFound` if there is none, :class:`Conflict`
+    if it is not at ``expected_revision`` (when one is given). Both stores use this rule."""
+    if current is None:
+        raise NotFound(f"{key} does not exist")
+    if expected_revision is not None and current.revision != expected_revision:
+        raise Conflict(
+            f"{key} is at revision {current.revision}, not {expected_revision}; "
+            "read it again and retry"
+        )
+    return current

@@ -217,15 +217,7 @@ class MemoryStore:
             raise StoreError("the store is closed; open a new one")
 
     def _current(self, key: ResourceKey, expected_revision: int | None) -> StoredObject:
-        current = self._objects.get(key)
-        if current is None:
-            raise NotFound(f"{key} does not exist")
-        if expected_revision is not None and current.revision != expected_revision:
-            raise Conflict(
-                f"{key} is at revision {current.revision}, not {expected_revision}; "
-                "read it again and retry"
-            )
-        return current
+        return codec.require_current(key, self._objects.get(key), expected_revision)
 
     def _write(
         self, key: ResourceKey, manifest: Manifest, *, before: StoredObject | None

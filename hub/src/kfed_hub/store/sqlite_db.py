@@ -276,15 +276,7 @@ class SqliteDatabase:
         return int(row[0])
 
     def _current(self, key: ResourceKey, expected_revision: int | None) -> StoredObject:
-        current = self.get_object(key)
-        if current is None:
-            raise NotFound(f"{key} does not exist")
-        if expected_revision is not None and current.revision != expected_revision:
-            raise Conflict(
-                f"{key} is at revision {current.revision}, not {expected_revision}; "
-                "read it again and retry"
-            )
-        return current
+        return codec.require_current(key, self.get_object(key), expected_revision)
 
     def _put(
         self, key: ResourceKey, manifest: Manifest, *, before: StoredObject | None
