@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kfed_core.keys import ResourceKey
+
 
 class ClusterStatus(enum.StrEnum):
     """A member cluster's health as the hub sees it (see :mod:`kfed_hub.registry` for timings)."""
@@ -64,6 +66,38 @@ class ClusterDirectory(Protocol):
     async def remove_cluster(self, name: str) -> ClusterView:
         """Forget the cluster, revoke its certificates and close its live stream (within a
         second). Raises :class:`kfed_hub.store.protocol.NotFound` if there is no such cluster."""
+        ...
+
+    async def set_cluster_labels(
+        self, name: str, changes: Mapping[str, str | None]
+    ) -> ClusterView:
+        """Set (value) or remove (None) custom labels of a cluster; placement is re-planned.
+        Raises :class:`kfed_hub.store.protocol.NotFound` if there is no such cluster."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectPlacement:
+    """Where the hub placed one federated object, and why (for status and ``kfed describe``).
+
+    ``clusters``: the clusters whose desired state holds the object. ``replicas``: for
+    workloads, the replicas planned per cluster (None for other kinds). ``explanations``: per
+    cluster, why it got what it got. ``problems``: what was wrong with the object's placement,
+    preferences or overrides (the hub then falls back to a documented default).
+    """
+
+    clusters: tuple[str, ...]
+    replicas: Mapping[str, int] | None = None
+    explanations: Mapping[str, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    unplaced: int = 0
+
+
+class Placements(Protocol):
+    """The reconciler's current decisions, read by the API."""
+
+    def placement(self, key: ResourceKey) -> ObjectPlacement | None:
+        """The object's placement, or None if the hub has not planned it (yet)."""
         ...
 
 

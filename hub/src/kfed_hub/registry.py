@@ -75,6 +75,7 @@ class ClusterRegistry:
     _revoked: set[str] = field(default_factory=set)
     _status_listeners: list[StatusListener] = field(default_factory=list)
     _connected: set[str] = field(default_factory=set)
+    _change_listeners: list[Callable[[str], None]] = field(default_factory=list)
 
     async def load(self) -> None:
         """Read joined clusters and revoked serials from the store."""
@@ -216,6 +217,30 @@ class ClusterRegistry:
     def names(self) -> list[str]:
         """Names of every joined cluster."""
         return sorted(self._records)
+
+    async def set_cluster_labels(
+        self, name: str, changes: Mapping[str, str | None]
+    ) -> ClusterView:
+        record = self._records.get(name) or await self.store.get_cluster(name)
+        if record is None:
+            raise NotFound(f"cluster {name!r} is not joined")
+        labels = dict(record.labels)
+        for label, value in changes.items():
+            if value is None:
+                labels.pop(label, None)
+            else:
+                labels[label] = value
+        self._records[name] = await self.store.update_cluster(replace(record, labels=labels))
+        for listener in self._change_listeners:
+            listener(name)
+        view = self.get_cluster(name)
+        assert view is not None
+        return view
+
+    def add_change_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(cluster)`` when a cluster joins, leaves, changes labels or reports
+        new health (what placement and scheduling depend on)."""
+        self._change_listeners.append(listener)
 
     async def remove_cluster(self, name: str) -> ClusterView:
         if name not in self._records:
