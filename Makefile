@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.kfed-installed
 PKGS   := protos hub agent plugins/local
 PYPROJECTS := $(foreach p,$(PKGS),$(p)/pyproject.toml)
 
-.PHONY: setup test test-fast test-all lint typecheck layers sim bench bench-sim bench-sync clean
+.PHONY: setup test test-fast test-all lint typecheck layers sim bench bench-sim bench-sync bench-planning bench-failover clean
 
 setup: $(STAMP)
 
@@ -50,13 +50,23 @@ sim: $(STAMP)
 #   make bench-sync SYNC_BENCH_ARGS="--quick"      (also: --json FILE, --clusters N,N, --seed S)
 SYNC_BENCH_ARGS ?=
 
-bench: bench-sim bench-sync
+bench: bench-sim bench-sync bench-planning bench-failover
 
 bench-sim: $(STAMP)
 	$(BIN)/python bench/sim_bench.py
 
 bench-sync: $(STAMP)
 	$(BIN)/python -m bench.sync_bench $(SYNC_BENCH_ARGS)
+
+# Replica scheduling: time per workload at 10, 100 and 1,000 clusters, a re-plan of 10,000
+# workloads (about ten seconds; smoke run: .venv/bin/python -m bench.planning_bench --quick).
+bench-planning: $(STAMP)
+	$(BIN)/python -m bench.planning_bench
+
+# Failover: a cluster's agent frozen (SIGSTOP) until its replicas are requested elsewhere, with
+# the hub's default health timings (about 40 seconds).
+bench-failover: $(STAMP)
+	$(BIN)/python -m bench.failover_bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

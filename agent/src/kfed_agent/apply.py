@@ -20,7 +20,7 @@ from kfed_core.conventions import (
     MANAGED_BY_VALUE,
     VERSION_ANNOTATION,
 )
-from kfed_core.keys import KeyError_, ResourceKey
+from kfed_core.keys import KeyError_, ResourceKey, same_object
 
 M = TypeVar("M", bound=Mapping[str, Any])
 
@@ -86,7 +86,7 @@ def validate(manifest: Any, *, key: str) -> ResourceKey:
     except KeyError_ as exc:
         raise ManifestError(str(exc)) from None
     actual = ResourceKey.of(manifest)
-    if actual != expected:
+    if not same_object(expected, actual):
         raise ManifestError(f"{key}: the manifest describes {actual}, not the object of its key")
     return actual
 
@@ -146,8 +146,9 @@ def is_owned(obj: Mapping[str, Any]) -> bool:
 def known_versions(objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """``{key → version}`` of the objects kfed applied, from their annotations.
 
-    An object whose key annotation is not its own key (copied by hand, or listed under another
-    group that serves the same kind) is ignored: the hub then resends the real one.
+    An object whose key annotation names another object (copied by hand) is ignored: the hub
+    then resends the real one. The group may differ: a legacy federated object (say an
+    ``extensions/v1beta1`` ReplicaSet) lives in the member under the current API group.
     """
     versions: dict[str, str] = {}
     for obj in objects:
@@ -155,6 +156,12 @@ def known_versions(objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             continue
         annotations = (obj.get("metadata") or {}).get("annotations") or {}
         key, version = annotations.get(KEY_ANNOTATION), annotations.get(VERSION_ANNOTATION)
-        if isinstance(key, str) and isinstance(version, str) and key == str(ResourceKey.of(obj)):
+        if not (isinstance(key, str) and isinstance(version, str)):
+            continue
+        try:
+            named = ResourceKey.parse(key)
+        except ValueError:
+            continue
+        if same_object(named, ResourceKey.of(obj)):
             versions[key] = version
     return versions

@@ -46,6 +46,20 @@ class ClusterHealthValue:
     allocatable: Capacity
     requested: Capacity
     unschedulable_pods: int
+    provider: str = ""
+
+
+PROVIDER_LABEL = "kfed.io/provider"
+
+
+def _provider(node: Mapping[str, Any]) -> str:
+    """The node's cloud: its kfed.io/provider label, else its providerID's scheme
+    (``gce://…`` → ``gce``, ``aws:///…`` → ``aws``)."""
+    labelled = _labels(node).get(PROVIDER_LABEL)
+    if labelled:
+        return labelled
+    provider_id = str((node.get("spec") or {}).get("providerID") or "")
+    return provider_id.split("://", 1)[0] if "://" in provider_id else ""
 
 
 def _amount(resources: Mapping[str, Any] | None, name: str, *, per: int = 1) -> int:
@@ -126,6 +140,7 @@ def cluster_health(
     """Health and capacity from the cluster's Nodes and Pods."""
     node_list = list(nodes)
     regions: Counter[str] = Counter()
+    providers: Counter[str] = Counter()
     zones: set[str] = set()
     usable: set[str] = set()
     cpu = memory = pod_slots = 0
@@ -136,6 +151,9 @@ def cluster_health(
         zone = labels.get(ZONE_LABEL) or labels.get(_LEGACY_ZONE)
         if region:
             regions[region] += 1
+        provider = _provider(node)
+        if provider:
+            providers[provider] += 1
         if zone:
             zones.add(zone)
         if not _node_ready(node):
@@ -162,7 +180,9 @@ def cluster_health(
         used_cpu, used_memory, used_pods = used_cpu + c, used_memory + m, used_pods + 1
     # Most common region; a tie goes to the alphabetically first, so reports are stable.
     region = min(regions, key=lambda r: (-regions[r], r)) if regions else ""
+    provider = min(providers, key=lambda p: (-providers[p], p)) if providers else ""
     return ClusterHealthValue(
+        provider=provider,
         kubernetes_version=kubernetes_version,
         region=region,
         zones=tuple(sorted(zones)),

@@ -24,15 +24,23 @@ from kfed_agent import apply, report
 from kfed_agent.drift import drifted, marker_version
 from kfed_agent.link import Endpoint, LinkError, SyncLink, open_link
 from kfed_agent.metrics import AgentMetrics
+from kfed_agent.pods import workload_pods
 from kfed_agent.ports import KubeApi, KubeError, KubeUnreachable
 from kfed_core import rpc
-from kfed_core.conventions import FIELD_MANAGER, KEY_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from kfed_core.conventions import (
+    FIELD_MANAGER,
+    KEY_ANNOTATION,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    VERSION_ANNOTATION,
+)
 from kfed_core.keys import ResourceKey
 from kfed_core.sync.agent_side import AgentSession, Plan
 from kfed_core.sync.hub_side import APPLIED, FAILED, REMOVED, ResultItem
 
 log = logging.getLogger(__name__)
 SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
+WORKLOAD_KINDS = ("ReplicaSet", "Deployment")
 
 
 class SessionEnded(Exception):
@@ -65,6 +73,7 @@ def _health_message(value: report.ClusterHealthValue) -> rpc.ClusterHealth:
         allocatable=resources(value.allocatable),
         requested=resources(value.requested),
         unschedulable_pods=value.unschedulable_pods,
+        provider=value.provider,
     )
 
 
@@ -103,13 +112,27 @@ class Session:
         self.tasks: asyncio.TaskGroup | None = None
         self.heartbeat_interval = 2.0
         self.last_health: rpc.ClusterHealth | None = None
+        self.workloads: dict[str, dict[str, Any]] = {}  # key -> live ReplicaSet/Deployment
+        self.pod_summaries: dict[str, list[dict[str, Any]]] = {}
 
     async def _health(self) -> rpc.ClusterHealth:
         version, nodes, pods = await asyncio.gather(
             self.kube.server_version(), self.kube.list_nodes(), self.kube.list_pods()
         )
         value = report.cluster_health(nodes=nodes, pods=pods, kubernetes_version=version)
+        self._refresh_pods(pods)
         return _health_message(value)
+
+    def _refresh_pods(self, pods: list[dict[str, Any]]) -> None:
+        """Re-report a workload's status when its pods changed (they do not change the
+        workload object itself: a pod that cannot be scheduled, say)."""
+        for key, live in list(self.workloads.items()):
+            summaries = workload_pods(live, pods)
+            if self.pod_summaries.get(key) != summaries:
+                self.pod_summaries[key] = summaries
+                held = self.state.known.get(key)
+                if held is not None:
+                    self._observe(key, held, live)
 
     async def run(self) -> None:
         """Run until the stream ends; raises LinkError, SessionEnded or KubeError."""
@@ -164,7 +187,8 @@ class Session:
                     batch.nonce, rpc.upserts_of(batch), [r.key for r in batch.removals]
                 )
                 started = time.monotonic()
-                results = await self._execute(plan)
+                orphans = frozenset(r.key for r in batch.removals if r.orphan)
+                results = await self._execute(plan, orphans)
                 self.metrics.apply_seconds.observe(time.monotonic() - started)
                 self.state.record(results)
                 self.metrics.managed_objects.set(len(self.state.known))
@@ -174,7 +198,7 @@ class Session:
             else:
                 log.warning("ignoring an unexpected %s message from the hub", body)
 
-    async def _execute(self, plan: Plan) -> list[ResultItem]:
+    async def _execute(self, plan: Plan, orphans: frozenset[str] = frozenset()) -> list[ResultItem]:
         results = list(plan.rejected)
         for upsert in plan.upserts:
             key = str(upsert.key)
@@ -211,13 +235,16 @@ class Session:
             name = str(removal)
             self.state.known.pop(name, None)
             self.applied.pop(name, None)
+            self.workloads.pop(name, None)
+            self.pod_summaries.pop(name, None)
+            api_version = _api_version(removal, self.api_versions)
             try:
-                await self.kube.delete(
-                    _api_version(removal, self.api_versions),
-                    removal.kind,
-                    removal.namespace,
-                    removal.name,
-                )
+                if name in orphans:
+                    await self._release(api_version, removal)
+                else:
+                    await self.kube.delete(
+                        api_version, removal.kind, removal.namespace, removal.name
+                    )
             except KubeUnreachable:
                 raise
             except KubeError as exc:
@@ -237,9 +264,35 @@ class Session:
             results.append(ResultItem(key=name, version="", outcome=REMOVED))
         return results
 
+    async def _release(self, api_version: str, key: ResourceKey) -> None:
+        """Stop managing an object without deleting it (``--cascade=orphan``): remove kfed's
+        label and annotations, so it no longer counts as kfed's; retried on a conflict."""
+        for _ in range(5):
+            live = await self.kube.get(api_version, key.kind, key.namespace, key.name)
+            if live is None:
+                return
+            metadata = live.setdefault("metadata", {})
+            (metadata.get("labels") or {}).pop(MANAGED_BY_LABEL, None)
+            annotations = metadata.get("annotations") or {}
+            annotations.pop(KEY_ANNOTATION, None)
+            annotations.pop(VERSION_ANNOTATION, None)
+            try:
+                await self.kube.replace(live)
+                return
+            except KubeError as exc:
+                if exc.reason != "Conflict":
+                    raise
+        raise KubeError(f"could not release {key}: it kept changing", reason="Conflict")
+
     def _observe(self, key: str, version: str, live: dict[str, Any]) -> None:
-        """Queue the object's observed status if it changed since the last report."""
+        """Queue the object's observed status if it changed since the last report (for
+        workloads with their pods under ``kfedPods``)."""
         status = report.observed_status(live)
+        if live.get("kind") in WORKLOAD_KINDS:
+            self.workloads[key] = live
+            pods = self.pod_summaries.get(key)
+            if pods is not None:
+                status = {**(status or {}), "kfedPods": pods}
         encoded = json.dumps(status, sort_keys=True).encode() if status else b""
         if self.reported_status.get(key) == encoded:
             return

@@ -68,9 +68,7 @@ class ClusterDirectory(Protocol):
         second). Raises :class:`kfed_hub.store.protocol.NotFound` if there is no such cluster."""
         ...
 
-    async def set_cluster_labels(
-        self, name: str, changes: Mapping[str, str | None]
-    ) -> ClusterView:
+    async def set_cluster_labels(self, name: str, changes: Mapping[str, str | None]) -> ClusterView:
         """Set (value) or remove (None) custom labels of a cluster; placement is re-planned.
         Raises :class:`kfed_hub.store.protocol.NotFound` if there is no such cluster."""
         ...
@@ -91,6 +89,9 @@ class ObjectPlacement:
     explanations: Mapping[str, str] = field(default_factory=dict)
     problems: tuple[str, ...] = ()
     unplaced: int = 0
+    versions: Mapping[str, str] = field(default_factory=dict)
+    """Per cluster, the content version the hub wants there (it differs between clusters when
+    replicas or overrides do); a cluster is current when it holds this version."""
 
 
 class Placements(Protocol):

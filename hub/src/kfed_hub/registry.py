@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from kfed_hub.health import HealthPolicy, Liveness, judge
 from kfed_hub.metrics import HubMetrics
+from kfed_hub.planning.facts import PROVIDER, REGION, ZONE, ClusterFacts
 from kfed_hub.ports import Capacity, ClusterStatus, ClusterView
 from kfed_hub.store.protocol import ClusterRecord, NotFound, Store
 
@@ -38,6 +39,7 @@ class ReportedHealth:
     allocatable: Capacity = Capacity()
     requested: Capacity = Capacity()
     unschedulable_pods: int = 0
+    provider: str = ""
 
     def info(self) -> dict[str, Any]:
         """The part worth keeping in the store across hub restarts."""
@@ -45,6 +47,7 @@ class ReportedHealth:
             "kubernetesVersion": self.kubernetes_version,
             "region": self.region,
             "zones": list(self.zones),
+            "provider": self.provider,
         }
 
 
@@ -89,6 +92,8 @@ class ClusterRegistry:
             self._records.pop(name, None)
         else:
             self._records[name] = record
+        for listener in self._change_listeners:
+            listener(name)
 
     def add_status_listener(self, listener: StatusListener) -> None:
         """Call ``listener(cluster, status, message)`` whenever a cluster's status changes."""
@@ -164,6 +169,8 @@ class ClusterRegistry:
             self._records[cluster] = await self.store.update_cluster(
                 replace(record, info=health.info())
             )
+            for listener in self._change_listeners:  # region, zone or provider may have changed
+                listener(cluster)
         self.evaluate(cluster)
 
     def evaluate(self, name: str | None = None) -> None:
@@ -218,9 +225,25 @@ class ClusterRegistry:
         """Names of every joined cluster."""
         return sorted(self._records)
 
-    async def set_cluster_labels(
-        self, name: str, changes: Mapping[str, str | None]
-    ) -> ClusterView:
+    def facts(self) -> list[ClusterFacts]:
+        """Every joined cluster as planning sees it: labels (custom ones win over region, zone
+        and provider from the agent's report) and whether it is Ready."""
+        found = []
+        for name in sorted(self._records):
+            view = self._view(name)
+            info: Mapping[str, Any] = self._records[name].info
+            live = self._live.get(name)
+            provider = (live.health.provider if live else "") or str(info.get("provider", ""))
+            labels = {REGION: view.region, ZONE: view.zones[0] if view.zones else ""}
+            labels[PROVIDER] = provider
+            labels = {k: v for k, v in labels.items() if v}
+            labels.update(view.labels)
+            found.append(
+                ClusterFacts(name=name, labels=labels, ready=view.status is ClusterStatus.READY)
+            )
+        return found
+
+    async def set_cluster_labels(self, name: str, changes: Mapping[str, str | None]) -> ClusterView:
         record = self._records.get(name) or await self.store.get_cluster(name)
         if record is None:
             raise NotFound(f"cluster {name!r} is not joined")
@@ -258,6 +281,8 @@ class ClusterRegistry:
         self.metrics.forget_cluster(name)
         self._count_connected()
         self.evaluate()
+        for listener in self._change_listeners:
+            listener(name)
         assert view is not None
         return view
 

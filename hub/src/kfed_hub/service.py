@@ -33,11 +33,13 @@ from kfed_hub import __version__
 from kfed_hub.api.app import build_api_app
 from kfed_hub.bootstrap import HubBootstrap
 from kfed_hub.cliconfig import save_config
+from kfed_hub.desired_index import DesiredIndex
+from kfed_hub.events import EventRecorder
 from kfed_hub.health import HealthPolicy
 from kfed_hub.metrics import HubMetrics
 from kfed_hub.pki import HubPki
 from kfed_hub.ports import Bootstrap, ClusterInfo, IssuedToken, JoinGrant
-from kfed_hub.reconcile import DesiredIndex
+from kfed_hub.reconcile import Reconciler
 from kfed_hub.registry import ClusterRegistry
 from kfed_hub.states import StateSink
 from kfed_hub.store.protocol import ObjectChange, Store
@@ -104,6 +106,7 @@ class Hub:
         self.pki: HubPki | None = None
         self.registry: ClusterRegistry | None = None
         self.index: DesiredIndex | None = None
+        self.reconciler: Reconciler | None = None
         self.api_url = ""
         self.sync_target = ""
         self._grpc: aio.Server | None = None
@@ -149,9 +152,20 @@ class Hub:
         )
         await registry.load()
         self.index = index = DesiredIndex(metrics=self.metrics)
-        await index.load(store)
+        self.events = recorder = EventRecorder(store, clock=lambda: dt.datetime.now(dt.UTC))
+        self.reconciler = reconciler = Reconciler(
+            store=store,
+            index=index,
+            metrics=self.metrics,
+            facts=registry.facts,
+            record=recorder.record,
+        )
+        registry.evaluate()
+        await reconciler.load()
+        registry.add_change_listener(reconciler.on_cluster_change)
+        registry.add_status_listener(reconciler.on_cluster_status)
         sink = StateSink(store=store)
-        store.add_listener(index.on_change)
+        store.add_listener(reconciler.on_change)
         store.add_listener(self._forget_states)
 
         # gRPC Sync server (mutual TLS required by the credentials).
@@ -165,6 +179,8 @@ class Hub:
             policy=settings.health,
             settings=settings.stream,
             hub_version=__version__,
+            observer=reconciler.on_observed,
+            record=recorder.record,
         )
         rpc.add_sync_servicer(server, service)
         health_servicer = health.aio.HealthServicer()
@@ -203,6 +219,7 @@ class Hub:
             bootstrap=bootstrap,
             metrics_registry=self.metrics.registry,
             max_body_bytes=settings.max_body_bytes,
+            placements=reconciler,
         )
         ssl_context: ssl.SSLContext = tls.server_ssl_context(
             cert_pem=pki.serving.cert_pem,
@@ -219,6 +236,8 @@ class Hub:
         self._tasks = [
             asyncio.create_task(sink.run(), name="state-sink"),
             asyncio.create_task(self._evaluate_health(), name="cluster-health"),
+            asyncio.create_task(reconciler.run(), name="reconciler"),
+            asyncio.create_task(recorder.run(), name="events"),
         ]
         for path in (data / "admin.kfedconfig", *settings.cli_config_paths):
             await asyncio.to_thread(

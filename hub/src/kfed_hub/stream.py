@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import grpc
 from cryptography import x509
@@ -38,10 +38,10 @@ from kfed_core.sync.hub_side import (
     HubSession,
     ResultItem,
 )
+from kfed_hub.desired_index import DesiredIndex
 from kfed_hub.health import HealthPolicy
 from kfed_hub.metrics import HubMetrics
 from kfed_hub.ports import Capacity
-from kfed_hub.reconcile import DesiredIndex
 from kfed_hub.registry import ClusterRegistry, ReportedHealth
 from kfed_hub.states import StateSink
 from kfed_hub.store.protocol import ClusterObjectState
@@ -89,6 +89,7 @@ def reported_health(health: rpc.ClusterHealth) -> ReportedHealth:
         allocatable=_capacity(health.allocatable),
         requested=_capacity(health.requested),
         unschedulable_pods=health.unschedulable_pods,
+        provider=health.provider,
     )
 
 
@@ -172,7 +173,7 @@ class _Stream:
                     return "AgentClosed"
                 batch = self.session.next_batch(view, service.next_nonce())
                 if batch is not None:
-                    await self.context.write(rpc.batch_message(batch))
+                    await self.context.write(rpc.batch_message(batch, orphaned=view.orphaned))
                     continue
                 service.metrics.pending_objects.labels(self.cluster).set(self.session.pending)
                 await self.wake.wait()
@@ -216,6 +217,18 @@ class _Stream:
             service.metrics.results.labels(self.cluster, item.outcome).inc()
             if item.outcome == FAILED:
                 service.metrics.apply_errors.labels(self.cluster, item.reason or "Unknown").inc()
+                if service.record is not None:
+                    try:
+                        failed_key: ResourceKey | None = ResourceKey.parse(item.key)
+                    except KeyError_:
+                        failed_key = None
+                    service.record(
+                        type="Warning",
+                        reason="ApplyFailed",
+                        message=f"cluster {self.cluster}: {item.reason}: {item.message[:512]}",
+                        key=failed_key,
+                        cluster=self.cluster,
+                    )
             if item.outcome == APPLIED:
                 started = service.index.changed_at(item.key, item.version)
                 if started is not None:
@@ -324,6 +337,8 @@ class _Stream:
             )
             self.states[observed.key] = state
             changed.append(state)
+            if self.service.observer is not None:
+                self.service.observer(self.cluster, key, state.status)
         self.service.sink.put(changed)
         if report.HasField("health"):
             await self.service.registry.report_health(self.cluster, reported_health(report.health))
@@ -345,7 +360,11 @@ class SyncService(rpc.SyncServicer):
         hub_version: str,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        observer: Callable[[str, ResourceKey, Mapping[str, Any] | None], None] | None = None,
+        record: Callable[..., None] | None = None,
     ) -> None:
+        self.observer = observer
+        self.record = record
         self.registry = registry
         self.index = index
         self.sink = sink

@@ -60,6 +60,17 @@ class ResourceKey:
         return "" if self.group == CORE_GROUP else self.group
 
 
+def same_object(federated: ResourceKey, member: ResourceKey) -> bool:
+    """Whether a member object stands for a federated key. The groups may differ: the hub sends
+    a legacy object (``extensions/v1beta1`` ReplicaSet) translated to the current API
+    (``apps/v1``), and the member object keeps the federated object's key in its annotation."""
+    return (federated.kind, federated.namespace, federated.name) == (
+        member.kind,
+        member.namespace,
+        member.name,
+    )
+
+
 def canonical_json(manifest: Mapping[str, Any]) -> bytes:
     """The manifest as compact JSON with sorted keys: one object always gives the same bytes."""
     return json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -67,4 +78,9 @@ def canonical_json(manifest: Mapping[str, Any]) -> bytes:
 
 def content_version(manifest: Mapping[str, Any]) -> str:
     """The opaque version of a manifest: a 64-bit prefix of the SHA-256 of its canonical JSON."""
-    return hashlib.sha256(canonical_json(manifest)).hexdigest()[:16]
+    return version_of(canonical_json(manifest))
+
+
+def version_of(canonical: bytes) -> str:
+    """:func:`content_version` of a manifest already in its canonical JSON form."""
+    return hashlib.sha256(canonical).hexdigest()[:16]

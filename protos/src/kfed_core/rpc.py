@@ -8,7 +8,7 @@ place and mypy sees typed calls (the ``.pyi`` stubs come from mypy-protobuf).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import grpc
 from grpc import aio
@@ -78,15 +78,18 @@ _OUTCOME_TO_PB = {
 _OUTCOME_FROM_PB = {value: key for key, value in _OUTCOME_TO_PB.items()}
 
 
-def batch_message(batch: Batch) -> pb.HubMessage:
-    """The hub's DeltaBatch message for a batch."""
+def batch_message(
+    batch: Batch, *, orphaned: Callable[[str], bool] = lambda key: False
+) -> pb.HubMessage:
+    """The hub's DeltaBatch message for a batch; ``orphaned`` says which removals only release
+    the object (``--cascade=orphan``)."""
     return pb.HubMessage(
         batch=pb.DeltaBatch(
             nonce=batch.nonce,
             upserts=[
                 pb.Upsert(key=e.key, version=e.version, manifest=e.manifest) for e in batch.upserts
             ],
-            removals=[pb.Removal(key=key) for key in batch.removals],
+            removals=[pb.Removal(key=key, orphan=orphaned(key)) for key in batch.removals],
         )
     )
 

@@ -27,7 +27,7 @@ from kfed_hub.health import HealthPolicy
 from kfed_hub.service import Hub, HubSettings
 from kfed_hub.stream import StreamSettings
 from kfed_local.sim.cluster import SimOptions
-from kfed_local.sim.config import ClusterSpec, NodeCapacity
+from kfed_local.sim.config import SEED_CLUSTERS, ClusterSpec, NodeCapacity
 from kfed_local.sim.fleet import SimFleet
 
 FAST_SIM = SimOptions(eviction_timeout=1.0, bookmark_interval=0.5, history=500)
@@ -41,6 +41,22 @@ FAST_AGENT = AgentSettings(
     sync=SyncSettings(health_interval=0.5, status_interval=0.05),
 )
 NAMES = ("east", "west", "north")
+
+
+def seed_specs() -> list[ClusterSpec]:
+    """The 2016 walk-through's nine clusters (one node each, fast pods)."""
+    return [
+        ClusterSpec(
+            name=name,
+            region=region,
+            zones=(zone,),
+            nodes=1,
+            pod_start_delay=0.05,
+            provider="gce",
+            capacity=NodeCapacity(cpu="8", memory="16Gi", pods=60),
+        )
+        for name, region, zone in SEED_CLUSTERS
+    ]
 
 
 def specs(names: tuple[str, ...] = NAMES) -> list[ClusterSpec]:
@@ -87,7 +103,10 @@ class Federation:
     kubes: dict[str, RealKubeApi] = field(default_factory=dict)
 
     async def api(self, method: str, path: str, body: Any = None) -> Any:
-        return await asyncio.to_thread(self.client.request, method, path, body)
+        content_type = "application/merge-patch+json" if method == "PATCH" else "application/json"
+        return await asyncio.to_thread(
+            lambda: self.client.request(method, path, body, content_type=content_type)
+        )
 
     async def join(self, name: str) -> Path:
         issued = await self.api("POST", "/apis/kfed.io/v1alpha1/bootstraptokens", {"ttl": "1h"})
@@ -156,6 +175,11 @@ class Federation:
                 return False
         return True
 
+    async def member_replicas(self, cluster: str, name: str, ns: str = "default") -> int | None:
+        """spec.replicas of the apps/v1 ReplicaSet ``name`` in ``cluster`` (None if absent)."""
+        obj = await self.member(cluster, "apps/v1", "ReplicaSet", ns, name)
+        return None if obj is None else int(obj["spec"].get("replicas", 1))
+
     async def cluster_statuses(self) -> dict[str, str]:
         listed = await self.api("GET", "/apis/kfed.io/v1alpha1/clusters")
         return {c["metadata"]["name"]: c["status"]["phase"] for c in listed["items"]}
@@ -187,9 +211,13 @@ async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
 
 @contextlib.asynccontextmanager
 async def federation_of(
-    tmp_path: Path, names: tuple[str, ...], **hub: Any
+    tmp_path: Path,
+    names: tuple[str, ...],
+    *,
+    cluster_specs: list[ClusterSpec] | None = None,
+    **hub: Any,
 ) -> AsyncIterator[Federation]:
-    fleet = SimFleet(specs(names), options=FAST_SIM)
+    fleet = SimFleet(cluster_specs or specs(names), options=FAST_SIM)
     await fleet.start()
     hub_obj: Hub | None = None
     fed: Federation | None = None

@@ -96,7 +96,7 @@ def test_validate_returns_the_key_of_a_good_manifest() -> None:
         (configmap(labels={"n": 1}), "core/ConfigMap/default/settings", "labels must map"),
         (configmap(), "core/ConfigMap/default", "group/Kind/namespace/name"),
         (configmap(), "core/ConfigMap/default/other", "describes core/ConfigMap/default/settings"),
-        (configmap(), "apps/ConfigMap/default/settings", "not the object of its key"),
+        (configmap(), "core/ConfigMap/default/other", "not the object of its key"),
     ],
 )
 def test_validate_says_why_a_manifest_cannot_be_applied(
@@ -151,9 +151,23 @@ def test_known_versions_come_from_owned_objects_whose_key_is_their_own() -> None
         "v-ns",
     )
 
-    versions = known_versions([good, copied, foreign, unlabelled_version, namespace])
+    legacy = owned(  # a translated legacy object keeps its federated key
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {"name": "nginx", "namespace": "default"},
+        },
+        "extensions/ReplicaSet/default/nginx",
+        "v-rs",
+    )
 
-    assert versions == {"core/ConfigMap/default/a": "v-a", "core/Namespace//prod": "v-ns"}
+    versions = known_versions([good, copied, foreign, unlabelled_version, namespace, legacy])
+
+    assert versions == {
+        "core/ConfigMap/default/a": "v-a",
+        "core/Namespace//prod": "v-ns",
+        "extensions/ReplicaSet/default/nginx": "v-rs",
+    }
 
 
 def test_is_owned_reads_the_ownership_label() -> None:

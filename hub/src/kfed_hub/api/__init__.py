@@ -4,8 +4,10 @@ Layer: ``kfed_hub.api``, above the store and the :mod:`kfed_hub.ports` seams; no
 imports it. :func:`build_api_app` is the entry point; modules: ``app`` (routes, authentication,
 metrics), ``kinds`` (served kinds), ``errors`` (Status responses: the only place HTTP status
 codes are made), ``admission`` and ``names`` (pure validation and defaulting), ``bodies``
-(bounded JSON bodies), ``objects``, ``clusters``, ``bootstrap`` and ``discovery`` (handlers),
-``status`` (the per-cluster status of served objects), ``selectors`` (label selectors).
+(bounded JSON bodies), ``objects``, ``clusters``, ``events``, ``bootstrap`` and ``discovery``
+(handlers), ``deletion`` (DeleteOptions), ``status`` and ``aggregate`` (the per-cluster and
+federated status of served objects), ``selectors`` (label selectors), ``fakes`` (test
+stand-ins for the seams).
 """
 
 from kfed_hub.api.app import build_api_app

@@ -33,9 +33,10 @@ from kfed_hub.api.errors import (
     from_http_exception,
     status_response,
 )
+from kfed_hub.api.events import EventHandlers
 from kfed_hub.api.kinds import KFED_GROUP, KFED_VERSION
 from kfed_hub.api.objects import ObjectHandlers
-from kfed_hub.ports import Bootstrap, ClusterDirectory
+from kfed_hub.ports import Bootstrap, ClusterDirectory, Placements
 from kfed_hub.store.protocol import Store
 
 log = logging.getLogger(__name__)
@@ -145,19 +146,25 @@ def build_api_app(
     bootstrap: Bootstrap,
     metrics_registry: CollectorRegistry | None,
     max_body_bytes: int = 3 * 1024 * 1024,
+    placements: Placements | None = None,
 ) -> web.Application:
     """The API application.
 
     ``metrics_registry`` receives the API's request metrics and is what ``GET /metrics`` serves;
     None serves prometheus_client's process-wide default registry and records no API metrics.
-    ``max_body_bytes`` bounds every request body (413 above it).
+    ``max_body_bytes`` bounds every request body (413 above it). ``placements``: the
+    reconciler's decisions, shown in every served object's status; None serves objects as placed
+    in every joined cluster (a hub without placement).
     """
     app = web.Application(
         middlewares=[_metrics_middleware(metrics_registry), _errors, _auth],
         client_max_size=max_body_bytes,
     )
-    objects = ObjectHandlers(store=store, clusters=clusters, max_body_bytes=max_body_bytes)
-    cluster_handlers = ClusterHandlers(clusters=clusters)
+    objects = ObjectHandlers(
+        store=store, clusters=clusters, max_body_bytes=max_body_bytes, placements=placements
+    )
+    cluster_handlers = ClusterHandlers(clusters=clusters, max_body_bytes=max_body_bytes)
+    event_handlers = EventHandlers(store=store)
     joins = BootstrapHandlers(bootstrap=bootstrap, max_body_bytes=max_body_bytes)
     served_registry = metrics_registry or prometheus_client.REGISTRY
 
@@ -180,7 +187,10 @@ def build_api_app(
     router.add_get("/apis", discovery.handle_apis)
     router.add_get(f"{kfed}/clusters", cluster_handlers.list)
     router.add_get(f"{kfed}/clusters/{{name}}", cluster_handlers.get)
+    router.add_patch(f"{kfed}/clusters/{{name}}", cluster_handlers.patch)
     router.add_delete(f"{kfed}/clusters/{{name}}", cluster_handlers.delete)
+    router.add_get(f"{kfed}/events", event_handlers.list)
+    router.add_get(f"{kfed}/namespaces/{{namespace}}/events", event_handlers.list)
     router.add_post(f"{kfed}/bootstraptokens", joins.create_token)
     router.add_get("/apis/{group}", discovery.handle_group)
     router.add_get("/apis/{group}/{version}", discovery.handle_group_version)

@@ -1,9 +1,11 @@
-"""In-memory stand-ins for the API's seams: :class:`FakeClusterDirectory`, :class:`FakeBootstrap`.
+"""In-memory stand-ins for the API's seams: :class:`FakeClusterDirectory`, :class:`FakeBootstrap`,
+:class:`FakePlacements`.
 
 Layer: ``kfed_hub.api`` test support (no I/O). They follow the contracts of
-:class:`~kfed_hub.ports.ClusterDirectory` and :class:`~kfed_hub.ports.Bootstrap` closely enough
-to test the API and the CLI without a registry, a CA or a Sync service: a removed cluster is
-gone, an unknown cluster is :class:`~kfed_hub.store.protocol.NotFound`, a token works once and
+:class:`~kfed_hub.ports.ClusterDirectory`, :class:`~kfed_hub.ports.Bootstrap` and
+:class:`~kfed_hub.ports.Placements` closely enough to test the API and the CLI without a
+registry, a CA, a reconciler or a Sync service: a removed cluster is gone, an unknown cluster is
+:class:`~kfed_hub.store.protocol.NotFound`, labels change as asked, a token works once and
 expires, a taken name is refused. They sign nothing: a grant's certificate is a placeholder.
 The hub service never uses them.
 """
@@ -12,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
+from kfed_core.keys import ResourceKey
 from kfed_hub.ports import (
     ClusterInfo,
     ClusterStatus,
@@ -22,6 +25,7 @@ from kfed_hub.ports import (
     JoinGrant,
     JoinRefusal,
     JoinRefused,
+    ObjectPlacement,
 )
 from kfed_hub.store.protocol import NotFound
 
@@ -42,11 +46,13 @@ def cluster_view(name: str, **fields: object) -> ClusterView:
 
 
 class FakeClusterDirectory:
-    """Clusters held in a dict; ``removed`` lists the names removed, in order."""
+    """Clusters held in a dict; ``removed`` lists the names removed, ``label_changes`` the
+    label changes asked for, in order."""
 
     def __init__(self, clusters: Iterable[ClusterView] = ()) -> None:
         self.views = {view.name: view for view in clusters}
         self.removed: list[str] = []
+        self.label_changes: list[tuple[str, dict[str, str | None]]] = []
 
     def add(self, view: ClusterView) -> None:
         self.views[view.name] = view
@@ -63,6 +69,30 @@ class FakeClusterDirectory:
             raise NotFound(f"cluster {name!r} does not exist")
         self.removed.append(name)
         return view
+
+    async def set_cluster_labels(self, name: str, changes: Mapping[str, str | None]) -> ClusterView:
+        view = self.views.get(name)
+        if view is None:
+            raise NotFound(f"cluster {name!r} is not joined")
+        labels = dict(view.labels)
+        for label, value in changes.items():
+            if value is None:
+                labels.pop(label, None)
+            else:
+                labels[label] = value
+        self.label_changes.append((name, dict(changes)))
+        self.views[name] = dataclasses.replace(view, labels=labels)
+        return self.views[name]
+
+
+class FakePlacements:
+    """The reconciler's decisions as a dict the test fills (``placed[key] = ObjectPlacement``)."""
+
+    def __init__(self, placed: Mapping[ResourceKey, ObjectPlacement] | None = None) -> None:
+        self.placed: dict[ResourceKey, ObjectPlacement] = dict(placed or {})
+
+    def placement(self, key: ResourceKey) -> ObjectPlacement | None:
+        return self.placed.get(key)
 
 
 class FakeBootstrap:

@@ -6,6 +6,9 @@ pure :mod:`kfed_hub.api.admission`, writes through the :class:`~kfed_hub.store.p
 and answers the served form of :mod:`kfed_hub.api.status`. Store errors are translated to
 Status errors here; this module never builds an HTTP status itself.
 
+Deleting with ``propagationPolicy=Orphan`` (:mod:`.deletion`) deletes the federated object but
+leaves the member clusters' copies, released from kfed (for a Namespace, the objects in it too).
+
 Concurrency: updates without a client precondition still use the revision they read as the
 store's precondition, and retry a few times if another write came in between, so a concurrent
 writer's change is never silently lost. The namespace check of a create and the cascade of a
@@ -25,11 +28,12 @@ from aiohttp import web
 from kfed_core.keys import CORE_GROUP, ResourceKey
 from kfed_hub.api import admission, errors
 from kfed_hub.api.bodies import MERGE_PATCH, read_object, read_optional_object
+from kfed_hub.api.deletion import delete_options
 from kfed_hub.api.errors import ApiError, Reason, json_response
 from kfed_hub.api.kinds import KindInfo, ResourcePath, find_resource, parse_resource_path
 from kfed_hub.api.selectors import SelectorError, parse_selector, selects
 from kfed_hub.api.status import served_object, served_objects
-from kfed_hub.ports import ClusterDirectory
+from kfed_hub.ports import ClusterDirectory, Placements
 from kfed_hub.store.protocol import Conflict, NotFound, Store, StoredObject
 
 UNCHECKED_NAMESPACES = frozenset({"default"})
@@ -60,11 +64,13 @@ class ObjectHandlers:
         store: Store,
         clusters: ClusterDirectory,
         max_body_bytes: int,
+        placements: Placements | None = None,
         clock: Callable[[], dt.datetime] = _utc_now,
         new_uid: Callable[[], str] = _new_uid,
     ) -> None:
         self._store = store
         self._clusters = clusters
+        self._placements = placements
         self._limit = max_body_bytes
         self._clock = clock
         self._new_uid = new_uid
@@ -112,7 +118,9 @@ class ObjectHandlers:
     # -- reads -----------------------------------------------------------------------------
 
     async def _served(self, stored: StoredObject) -> dict[str, Any]:
-        return await served_object(stored, store=self._store, clusters=self._clusters)
+        return await served_object(
+            stored, store=self._store, clusters=self._clusters, placements=self._placements
+        )
 
     async def _existing(self, info: KindInfo, key: ResourceKey) -> StoredObject:
         stored = await self._store.get_object(key)
@@ -136,7 +144,9 @@ class ObjectHandlers:
             group=info.store_group, kind=info.kind, namespace=target.namespace
         )
         chosen = [o for o in objects if selects(selector, _labels(o.manifest))]
-        items = await served_objects(chosen, store=self._store, clusters=self._clusters)
+        items = await served_objects(
+            chosen, store=self._store, clusters=self._clusters, placements=self._placements
+        )
         for item in items:
             item.setdefault("apiVersion", info.api_version)
             item.setdefault("kind", info.kind)
@@ -230,8 +240,8 @@ class ObjectHandlers:
 
     async def _delete(self, request: web.Request, target: ResourcePath) -> web.Response:
         info, key = target.info, _key(target)
-        options = await read_optional_object(request, self._limit) or {}
-        expected = _precondition(options)
+        options = delete_options(await read_optional_object(request, self._limit), request.query)
+        expected, orphan = options.expected_revision, options.orphan
         is_namespace = info.kind == "Namespace" and info.group == ""
         if is_namespace and key.name in UNDELETABLE_NAMESPACES:
             raise ApiError(
@@ -244,19 +254,21 @@ class ObjectHandlers:
         if expected is not None and expected != existing.revision:
             raise errors.modified(info.plural, key.name, group=info.group)
         if is_namespace:
-            await self._delete_contents(key.name)
+            await self._delete_contents(key.name, orphan=orphan)
         try:
-            deleted = await self._store.delete_object(key, expected_revision=expected)
+            deleted = await self._store.delete_object(
+                key, expected_revision=expected, orphan=orphan
+            )
         except NotFound:
             raise errors.not_found(info.plural, key.name, group=info.group) from None
         except Conflict:
             raise errors.modified(info.plural, key.name, group=info.group) from None
         return json_response(await self._served(deleted))
 
-    async def _delete_contents(self, namespace: str) -> None:
+    async def _delete_contents(self, namespace: str, *, orphan: bool) -> None:
         for stored in await self._store.list_objects(namespace=namespace):
             try:
-                await self._store.delete_object(stored.key)
+                await self._store.delete_object(stored.key, orphan=orphan)
             except NotFound:
                 continue  # deleted by someone else meanwhile: that is what we wanted
 
@@ -269,16 +281,3 @@ def _key(target: ResourcePath) -> ResourceKey:
 def _labels(manifest: Any) -> dict[str, str]:
     labels = (manifest.get("metadata") or {}).get("labels") or {}
     return {str(k): str(v) for k, v in labels.items()}
-
-
-def _precondition(options: dict[str, Any]) -> int | None:
-    preconditions = options.get("preconditions") or {}
-    value = preconditions.get("resourceVersion") if isinstance(preconditions, dict) else None
-    if value in (None, ""):
-        return None
-    try:
-        return int(str(value))
-    except ValueError:
-        raise errors.bad_request(
-            f"preconditions.resourceVersion {str(value)!r} is not one this hub issued"
-        ) from None

@@ -7,7 +7,10 @@ refused object is reported (``Error from server (Reason): ...``) and the rest st
 exit code is 1 if any was refused, as with kubectl.
 
 ``apply`` creates what is missing and replaces what differs (``configured``); an object whose
-desired content already matches is left alone (``unchanged``).
+desired content already matches is left alone (``unchanged``). ``delete --cascade`` takes
+kubectl's values: ``background`` (the default) and ``foreground`` remove the objects from every
+member cluster; ``orphan`` deletes the federated objects but leaves the members' copies,
+released from kfed (``configmap "x" deleted (orphaned: left in member clusters)``).
 """
 
 from __future__ import annotations
@@ -110,23 +113,54 @@ def _create_one(client: HubClient, item: Planned) -> str:
     return "created"
 
 
-def _delete_one(client: HubClient, item: Planned) -> str:
-    client.request("DELETE", item.resource.path(item.namespace, item.name))
-    return "deleted"
+CASCADES = {"background": "Background", "foreground": "Foreground", "orphan": "Orphan"}
+ORPHANED = " (orphaned: left in member clusters)"
+
+
+def cascade_policy(value: str) -> str:
+    """kubectl's ``--cascade`` value as a propagation policy; ValueError with kubectl's words."""
+    if value in CASCADES:
+        return CASCADES[value]
+    if value in ("true", "false"):  # kubectl's old boolean form, still accepted with a warning
+        replacement = "background" if value == "true" else "orphan"
+        print(
+            f"warning: --cascade={value} is deprecated (boolean value) and can be replaced "
+            f"with --cascade={replacement}.",
+            file=sys.stderr,
+        )
+        return CASCADES[replacement]
+    raise ValueError(
+        f'invalid cascade value ({value}). Must be "background", "foreground", or "orphan".'
+    )
+
+
+def _deleter(policy: str) -> Callable[[HubClient, Planned], str]:
+    def delete(client: HubClient, item: Planned) -> str:
+        path = item.resource.path(item.namespace, item.name)
+        client.request("DELETE", path, query={"propagationPolicy": policy})
+        return "deleted" + (ORPHANED if policy == "Orphan" else "")
+
+    return delete
 
 
 _VERBS: dict[str, tuple[str, Callable[[HubClient, Planned], str]]] = {
     "apply": ("applying", _apply_one),
     "create": ("creating", _create_one),
-    "delete": ("deleting", _delete_one),
 }
 
 
 def _run_files(args: argparse.Namespace, client: HubClient) -> int:
     verb = args.command
+    if verb == "delete":
+        try:
+            action: Callable[[HubClient, Planned], str] = _deleter(cascade_policy(args.cascade))
+        except ValueError as exc:
+            return fail(str(exc))
+        gerund = "deleting"
+    else:
+        gerund, action = _VERBS[verb]
     documents = load_documents(args.filename, verb=verb)
     planned = plan(documents, ResourceMap(client), args.namespace)
-    gerund, action = _VERBS[verb]
     code = 0
     for item in planned:
         try:
@@ -139,8 +173,8 @@ def _run_files(args: argparse.Namespace, client: HubClient) -> int:
             )
             code = 1
             continue
-        if outcome == "deleted":
-            print(f'{item.resource.display} "{item.name}" deleted', flush=True)
+        if outcome.startswith("deleted"):
+            print(f'{item.resource.display} "{item.name}" {outcome}', flush=True)
         else:
             print(f"{item.resource.display}/{item.name} {outcome}", flush=True)
     return code
@@ -153,6 +187,10 @@ def _delete(args: argparse.Namespace, client: HubClient) -> int:
         return _run_files(args, client)
     if not args.kind or not args.names:
         return fail("you must provide one or more resources by -f FILE or by KIND NAME")
+    try:
+        policy = cascade_policy(args.cascade)
+    except ValueError as exc:
+        return fail(str(exc))
     candidates = ResourceMap(client).lookup(args.kind)
     if not candidates:
         return fail(f'the server doesn\'t have a resource type "{args.kind}"')
@@ -160,12 +198,14 @@ def _delete(args: argparse.Namespace, client: HubClient) -> int:
     for name in args.names:
         try:
             resource, _ = get_object(client, candidates, _namespace(args, candidates[0]), name)
-            client.request("DELETE", resource.path(_namespace(args, resource), name))
+            query = {"propagationPolicy": policy} if resource.group != "kfed.io" else None
+            client.request("DELETE", resource.path(_namespace(args, resource), name), query=query)
         except HubApiError as exc:
             print(server_error(exc), file=sys.stderr, flush=True)
             code = 1
             continue
-        print(f'{resource.display} "{name}" deleted', flush=True)
+        suffix = ORPHANED if policy == "Orphan" and query else ""
+        print(f'{resource.display} "{name}" deleted{suffix}', flush=True)
     return code
 
 
@@ -199,6 +239,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     delete.add_argument("kind", nargs="?", help="kind: plural, singular or short name")
     delete.add_argument("names", nargs="*", help="object names")
+    delete.add_argument(
+        "--cascade",
+        default="background",
+        metavar="background|foreground|orphan",
+        help="orphan: delete the federated objects but leave the member clusters' copies "
+        "(kfed stops managing them); background (default) and foreground remove them everywhere",
+    )
     _add_filename(delete, required=False)
     add_namespace(delete)
     delete.set_defaults(handler=with_client(_delete))

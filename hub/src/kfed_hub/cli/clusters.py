@@ -1,7 +1,8 @@
 """``kfed cluster remove NAME``, and how one member cluster is described.
 
 Layer: the CLI shell. Removing a cluster revokes its certificates and closes its live stream on
-the hub; ``kfed get clusters`` (in :mod:`kfed_hub.cli.objects`) lists them.
+the hub; ``kfed get clusters`` (in :mod:`kfed_hub.cli.objects`) lists them and ``kfed label
+cluster`` (:mod:`kfed_hub.cli.labels`) labels them.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kfed_hub.cli.common import fail, server_error, with_client
+from kfed_hub.cli.describe import events_section
 from kfed_hub.cli.printing import age_of
 from kfed_hub.client import HubApiError, HubClient
 
@@ -25,8 +27,12 @@ def _capacity(capacity: Any) -> str:
     return ", ".join(f"{key} {capacity.get(key, '?')}" for key in ("cpu", "memory", "pods"))
 
 
-def describe_cluster(cluster: Mapping[str, Any], now: dt.datetime) -> str:
-    """``kfed describe cluster NAME``."""
+def describe_cluster(
+    cluster: Mapping[str, Any],
+    now: dt.datetime,
+    events: Sequence[Mapping[str, Any]] | None = None,
+) -> str:
+    """``kfed describe cluster NAME``: details, then its events and its objects' events there."""
     metadata = cluster.get("metadata") or {}
     status = cluster.get("status") or {}
     nodes = status.get("nodes") or {}
@@ -51,7 +57,8 @@ def describe_cluster(cluster: Mapping[str, Any], now: dt.datetime) -> str:
         ("Unschedulable", f"{status.get('unschedulablePods', 0)} pods"),
         ("Message", status.get("message") or "<none>"),
     ]
-    return "".join(f"{label + ':':<15}{value}\n" for label, value in rows)
+    details = "".join(f"{label + ':':<15}{value}\n" for label, value in rows)
+    return details + "\n".join(events_section(events, now, name_objects=True, width=15)) + "\n"
 
 
 def _remove(args: argparse.Namespace, client: HubClient) -> int:

@@ -2,12 +2,12 @@
 
 Layer: the CLI shell, pure (strings out; the current time is passed in). Tables follow kubectl's
 tab writer (columns padded by three spaces, the last one unpadded) and its column sets for the
-kinds that have familiar ones; anything else gets NAME AGE.
+kinds that have familiar ones; anything else gets NAME AGE. ``describe`` lives in
+:mod:`.describe`, the per-cluster views of workloads and pods in :mod:`.percluster`.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
@@ -61,15 +61,18 @@ def age_of(timestamp: Any, now: dt.datetime) -> str:
     return human_age(now - when)
 
 
-def render_table(headers: Row, rows: Sequence[Row]) -> str:
-    """Aligned columns, kubectl style; ends with a newline."""
+def render_table(
+    headers: Row, rows: Sequence[Row], *, padding: int = _PADDING, min_width: int = _MIN_WIDTH
+) -> str:
+    """Aligned columns, kubectl style (``kubectl get``; ``describe`` pads by two, no minimum);
+    ends with a newline."""
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
     lines = []
     for row in (headers, *rows):
         cells = [
-            cell.ljust(max(width + _PADDING, _MIN_WIDTH))
+            cell.ljust(max(width + padding, min_width))
             for cell, width in zip(row[:-1], widths, strict=False)
         ]
         lines.append(("".join(cells) + row[-1]).rstrip())
@@ -116,9 +119,51 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _propagated(obj: Mapping[str, Any]) -> str:
-    entries = (obj.get("status") or {}).get("clusters") or []
+    entries = [e for e in (obj.get("status") or {}).get("clusters") or [] if e.get("placed", True)]
     current = sum(1 for e in entries if e.get("current"))
     return f"{current}/{len(entries)}"
+
+
+def labels_text(labels: Any) -> str:
+    """kubectl's LABELS column: ``k=v,k2=v2`` sorted, ``<none>`` if there are none."""
+    if not isinstance(labels, Mapping) or not labels:
+        return "<none>"
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def count(obj: Mapping[str, Any], *path: str) -> int:
+    """An integer field (``count(obj, "status", "readyReplicas")``), 0 when absent."""
+    value: Any = obj
+    for part in path:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def desired_replicas(obj: Mapping[str, Any]) -> int:
+    """``spec.replicas``, 1 when absent (Kubernetes' default)."""
+    spec = obj.get("spec")
+    return count(obj, "spec", "replicas") if isinstance(spec, Mapping) and "replicas" in spec else 1
+
+
+def workload_columns(kind: str) -> list[str]:
+    """kubectl's columns between NAME and AGE for ReplicaSets and Deployments."""
+    if kind == "ReplicaSet":
+        return ["DESIRED", "CURRENT", "READY"]
+    if kind == "Deployment":
+        return ["READY", "UP-TO-DATE", "AVAILABLE"]
+    return []
+
+
+def workload_cells(kind: str, desired: int, status: Any) -> list[str]:
+    """The cells of :func:`workload_columns` from a desired count and a (member's) status."""
+    status = status if isinstance(status, Mapping) else {}
+    ready = count(status, "readyReplicas")
+    if kind == "ReplicaSet":
+        return [str(desired), str(count(status, "replicas")), str(ready)]
+    if kind == "Deployment":
+        updated, available = count(status, "updatedReplicas"), count(status, "availableReplicas")
+        return [f"{ready}/{desired}", str(updated), str(available)]
+    return []
 
 
 def object_table(
@@ -128,6 +173,7 @@ def object_table(
     *,
     with_namespace: bool = False,
     wide: bool = False,
+    show_labels: bool = False,
 ) -> str:
     """The ``kfed get`` table of federated objects of one kind."""
     headers: list[str] = ["NAME"]
@@ -137,9 +183,12 @@ def object_table(
         headers += ["TYPE", "DATA"]
     elif kind == "Namespace":
         headers.append("STATUS")
+    headers += workload_columns(kind)
     headers.append("AGE")
     if wide:
         headers.append("PROPAGATED")
+    if show_labels:
+        headers.append("LABELS")
     rows = []
     for obj in objects:
         row = [str(_meta(obj).get("name", ""))]
@@ -149,18 +198,29 @@ def object_table(
             row += [str(obj.get("type") or "Opaque"), str(len(obj.get("data") or {}))]
         elif kind == "Namespace":
             row.append(str((obj.get("status") or {}).get("phase") or "Active"))
+        row += workload_cells(kind, desired_replicas(obj), obj.get("status"))
         row.append(age_of(_meta(obj).get("creationTimestamp"), now))
         if wide:
             row.append(_propagated(obj))
+        if show_labels:
+            row.append(labels_text(_meta(obj).get("labels")))
         rows.append([str(_meta(obj).get("namespace", "")), *row] if with_namespace else row)
     if with_namespace:
         headers.insert(0, "NAMESPACE")
     return render_table(headers, rows)
 
 
-def cluster_table(clusters: Sequence[Mapping[str, Any]], now: dt.datetime, *, wide: bool) -> str:
-    """``kfed get clusters``: NAME STATUS AGE, and REGION ZONE VERSION with ``-o wide``."""
+def cluster_table(
+    clusters: Sequence[Mapping[str, Any]],
+    now: dt.datetime,
+    *,
+    wide: bool,
+    show_labels: bool = False,
+) -> str:
+    """``kfed get clusters``: NAME STATUS AGE, and REGION ZONE VERSION with ``-o wide``, LABELS
+    with ``--show-labels``."""
     headers = ["NAME", "STATUS", "AGE"] + (["REGION", "ZONE", "VERSION"] if wide else [])
+    headers += ["LABELS"] if show_labels else []
     rows = []
     for cluster in clusters:
         status = cluster.get("status") or {}
@@ -175,29 +235,44 @@ def cluster_table(clusters: Sequence[Mapping[str, Any]], now: dt.datetime, *, wi
                 ",".join(status.get("zones") or []) or "<none>",
                 str(status.get("kubernetesVersion") or "<none>"),
             ]
+        if show_labels:
+            row.append(labels_text(_meta(cluster).get("labels")))
         rows.append(row)
     return render_table(headers, rows)
 
 
-def cluster_entry(obj: Mapping[str, Any], cluster: str) -> Mapping[str, Any]:
-    """What ``obj``'s status says about ``cluster`` (a pending entry if nothing)."""
+def cluster_entry(obj: Mapping[str, Any], cluster: str) -> Mapping[str, Any] | None:
+    """What ``obj``'s status says about ``cluster``: None if it is neither placed there nor
+    reported by it."""
     for entry in (obj.get("status") or {}).get("clusters") or []:
         if entry.get("cluster") == cluster:
             return entry  # type: ignore[no-any-return]
-    return {"cluster": cluster, "version": "", "current": False, "outcome": "Pending"}
+    return None
+
+
+def cluster_header(cluster: Mapping[str, Any]) -> tuple[str, str]:
+    """A cluster's name and its section header ``CLUSTER name (phase)``."""
+    name = str(_meta(cluster).get("name", ""))
+    phase = str((cluster.get("status") or {}).get("phase") or "Unknown")
+    return name, f"CLUSTER {name} ({phase})"
+
+
+NOTHING_HERE = "No resources found."
 
 
 def per_cluster_view(
     clusters: Sequence[Mapping[str, Any]], objects: Sequence[Mapping[str, Any]]
 ) -> str:
-    """``kfed get KIND --clusters``: one section per cluster, each object as that cluster has it."""
+    """``kfed get KIND --clusters``: one section per cluster, each object placed in or reported
+    by that cluster as that cluster has it."""
     sections = []
     for cluster in clusters:
-        name = str(_meta(cluster).get("name", ""))
-        phase = str((cluster.get("status") or {}).get("phase") or "Unknown")
+        name, header = cluster_header(cluster)
         rows = []
         for obj in objects:
             entry = cluster_entry(obj, name)
+            if entry is None:
+                continue
             rows.append(
                 [
                     str(_meta(obj).get("name", "")),
@@ -207,88 +282,7 @@ def per_cluster_view(
                     str(entry.get("reason") or ""),
                 ]
             )
-        table = render_table(["NAME", "VERSION", "CURRENT", "OUTCOME", "REASON"], rows)
-        sections.append(f"CLUSTER {name} ({phase})\n{table}")
+        headers = ["NAME", "VERSION", "CURRENT", "OUTCOME", "REASON"]
+        table = render_table(headers, rows) if rows else NOTHING_HERE + "\n"
+        sections.append(f"{header}\n{table}")
     return "\n".join(sections)
-
-
-# -- describe ------------------------------------------------------------------------------
-
-
-def _pairs(title: str, values: Any) -> list[str]:
-    width = 14
-    if not isinstance(values, Mapping) or not values:
-        return [f"{title + ':':<{width}}<none>"]
-    lines = []
-    for index, (key, value) in enumerate(sorted(values.items())):
-        shown = " ".join(str(value).split())  # a multi-line annotation on one line
-        lines.append(f"{(title + ':') if index == 0 else '':<{width}}{key}={shown}")
-    return lines
-
-
-def _size(value: Any, *, encoded: bool) -> int:
-    text = str(value)
-    if encoded:
-        try:
-            return len(base64.b64decode(text))
-        except ValueError:
-            pass
-    return len(text.encode())
-
-
-def describe(obj: Mapping[str, Any], now: dt.datetime) -> str:
-    """``kfed describe``: metadata, labels, annotations, propagation and the per-cluster table.
-
-    Data of ConfigMaps and Secrets is summarised by size only: a describe must be safe to paste.
-    """
-    metadata = _meta(obj)
-    created = metadata.get("creationTimestamp")
-    lines = [
-        f"{'Name:':<14}{metadata.get('name', '')}",
-        *([f"{'Namespace:':<14}{metadata['namespace']}"] if metadata.get("namespace") else []),
-        f"{'Kind:':<14}{obj.get('kind', '')}",
-        f"{'API Version:':<14}{obj.get('apiVersion', '')}",
-        *_pairs("Labels", metadata.get("labels")),
-        *_pairs("Annotations", metadata.get("annotations")),
-        f"{'Created:':<14}{created} ({age_of(created, now)} ago)",
-        f"{'Generation:':<14}{metadata.get('generation', '')}",
-    ]
-    if obj.get("kind") == "Secret":
-        lines.append(f"{'Type:':<14}{obj.get('type') or 'Opaque'}")
-    for field in ("data", "binaryData", "stringData"):
-        data = obj.get(field)
-        if isinstance(data, Mapping) and data:
-            lines.append(f"{field[0].upper() + field[1:]}:")
-            encoded = field == "binaryData" or (field == "data" and obj.get("kind") == "Secret")
-            lines += [
-                f"  {key}: {_size(value, encoded=encoded)} bytes"
-                for key, value in sorted(data.items())
-            ]
-    status = obj.get("status") or {}
-    for condition in status.get("conditions") or []:
-        lines.append(
-            f"{condition.get('type', '') + ':':<14}{condition.get('status', '')} "
-            f"({condition.get('reason', '')}) {condition.get('message', '')}".rstrip()
-        )
-    entries = status.get("clusters") or []
-    if entries:
-        rows = [
-            [
-                str(e.get("cluster", "")),
-                str(e.get("version") or "<none>"),
-                "yes" if e.get("current") else "no",
-                str(e.get("outcome") or "Pending"),
-                str(e.get("reason") or ""),
-                " ".join(str(e.get("message") or "").split()),
-            ]
-            for e in entries
-        ]
-        table = render_table(
-            ["CLUSTER", "VERSION", "CURRENT", "OUTCOME", "REASON", "MESSAGE"], rows
-        )
-        lines.append("Clusters:")
-        lines += ["  " + line for line in table.splitlines()]
-    else:
-        lines.append(f"{'Clusters:':<14}<none>")
-    lines.append(f"{'Events:':<14}<none>")
-    return "\n".join(lines) + "\n"

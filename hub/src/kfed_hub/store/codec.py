@@ -3,11 +3,13 @@
 Layer: ``kfed_hub.store``, pure (no clock, no I/O, no randomness). Both :mod:`.memory` and
 :mod:`.sqlite` go through these helpers so that the in-memory fake and the real store agree on
 every rule: how a revision is written into a manifest, which parts of a Secret are sensitive, and
-how a bootstrap token is judged. Nothing here may log: the values can hold secret data.
+how a bootstrap token is judged, and which events aggregate. Nothing here may log: the values
+can hold secret data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 import json
@@ -16,10 +18,14 @@ from typing import Any
 
 from kfed_core.keys import CORE_GROUP, ResourceKey
 from kfed_hub.store.protocol import (
+    EVENT_TYPES,
     BootstrapToken,
     ClusterObjectState,
+    ClusterRecord,
     Conflict,
+    FederatedEvent,
     Manifest,
+    NewEvent,
     NotFound,
     StoredObject,
     StoreError,
@@ -68,6 +74,28 @@ def copy_manifest(manifest: Manifest) -> dict[str, Any]:
     """A deep copy of a manifest already known to be plain JSON."""
     copied: dict[str, Any] = json.loads(dump_json(manifest))
     return copied
+
+
+def copy_stored(stored: StoredObject) -> StoredObject:
+    """A copy sharing no mutable manifest with ``stored``."""
+    return dataclasses.replace(stored, manifest=copy_manifest(stored.manifest))
+
+
+def copy_state(state: ClusterObjectState) -> ClusterObjectState:
+    """A copy sharing no mutable status with ``state``."""
+    if state.status is None:
+        return state
+    return dataclasses.replace(state, status=copy_manifest(state.status))
+
+
+def copy_cluster(record: ClusterRecord) -> ClusterRecord:
+    """A copy sharing no mutable mapping with ``record``."""
+    return dataclasses.replace(
+        record,
+        labels=dict(record.labels),
+        cert_serials=tuple(record.cert_serials),
+        info=plain_json(record.info, where=f"info of cluster {record.name}"),
+    )
 
 
 def is_secret(key: ResourceKey) -> bool:
@@ -141,3 +169,84 @@ def require_current(
             "read it again and retry"
         )
     return current
+
+
+# -- federated events --------------------------------------------------------------------------
+
+MAX_EVENT_MESSAGE = 1024
+"""Characters of an event message kept (the rest is cut and marked), so storage stays bounded."""
+
+NO_KEY = ("", "", "", "")
+"""The key columns of an event about a cluster itself (no federated object)."""
+
+EventIdentity = tuple[str, str, str, str, str, str, str, str]
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def clip_message(message: str) -> str:
+    """``message`` cut to :data:`MAX_EVENT_MESSAGE` characters."""
+    if len(message) <= MAX_EVENT_MESSAGE:
+        return message
+    return message[: MAX_EVENT_MESSAGE - 3] + "..."
+
+
+def check_event(event: NewEvent) -> None:
+    """Refuse an event both stores would refuse (before anything is written)."""
+    if event.type not in EVENT_TYPES:
+        raise StoreError(f"event type {event.type!r} is not one of {', '.join(EVENT_TYPES)}")
+    if not event.reason:
+        raise StoreError("an event needs a reason (a CamelCase word such as ApplyFailed)")
+    if event.count < 1:
+        raise StoreError(f"event count {event.count} must be at least 1")
+    for when in (event.time, event.first_time):
+        if when is not None and when.utcoffset() is None:
+            raise StoreError("event times must be timezone-aware (UTC)")
+
+
+def event_identity(event: NewEvent) -> EventIdentity:
+    """What makes two occurrences one event: key, cluster, type, reason and message."""
+    key = NO_KEY if event.key is None else key_order(event.key)
+    return (*key, event.cluster, event.type, event.reason, clip_message(event.message))
+
+
+def key_of_columns(group: str, kind: str, namespace: str, name: str) -> ResourceKey | None:
+    """The event's object key from its stored columns (None for a cluster-level event)."""
+    if not kind:
+        return None
+    return ResourceKey(group=group, kind=kind, namespace=namespace, name=name)
+
+
+def event_namespace(key: ResourceKey | None) -> str:
+    """Where Kubernetes files an event: its object's namespace, else ``default``."""
+    return key.namespace if key is not None and key.namespace else "default"
+
+
+def micros(when: dt.datetime) -> int:
+    """Microseconds since the Unix epoch (exact; orders like time)."""
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> dt.datetime:
+    """The UTC datetime of :func:`micros`."""
+    return _EPOCH + dt.timedelta(microseconds=value)
+
+
+def event_matches(
+    event: FederatedEvent,
+    *,
+    key: ResourceKey | None,
+    cluster: str | None,
+    namespace: str | None,
+    kind: str | None,
+    name: str | None,
+) -> bool:
+    """Whether ``event`` passes the filters of :meth:`Store.list_events`."""
+    own = event.key
+    return (
+        (key is None or own == key)
+        and (cluster is None or event.cluster == cluster)
+        and (namespace is None or event_namespace(own) == namespace)
+        and (kind is None or (own is not None and own.kind == kind))
+        and (name is None or (own is not None and own.name == name))
+    )

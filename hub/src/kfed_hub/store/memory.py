@@ -2,8 +2,9 @@
 
 Layer: ``kfed_hub.store``. It follows every rule of :class:`~kfed_hub.store.protocol.Store` that
 :class:`~kfed_hub.store.sqlite.SqliteStore` follows (revisions, Conflict/NotFound, listeners in
-commit order, token use, object states), through the same helpers in :mod:`.codec`, so a test
-that passes on it means something for the real store. It persists nothing and must not be used
+commit order, token use, object states, orphan tombstones, event aggregation and retention),
+through the same helpers in :mod:`.codec`, so a test that passes on it means something for the
+real store. It persists nothing and must not be used
 by the hub service itself.
 
 Concurrency: only the event loop's thread may call it. No method awaits inside, so each write
@@ -16,16 +17,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from kfed_core.keys import ResourceKey
 from kfed_hub.store import codec
+from kfed_hub.store.memory_events import EventLog
 from kfed_hub.store.protocol import (
     BootstrapToken,
     ClusterObjectState,
     ClusterRecord,
     Conflict,
+    FederatedEvent,
     Manifest,
+    NewEvent,
     NotFound,
     ObjectChange,
     StoredObject,
@@ -43,7 +47,7 @@ def _utc_now() -> dt.datetime:
 class MemoryStore:
     """An in-memory :class:`~kfed_hub.store.protocol.Store`."""
 
-    def __init__(self, *, clock: codec.Clock = _utc_now) -> None:
+    def __init__(self, *, clock: codec.Clock = _utc_now, max_events: int = 10_000) -> None:
         self._clock = clock
         self._closed = False
         self._revision = 0
@@ -53,20 +57,22 @@ class MemoryStore:
         self._tokens: dict[str, BootstrapToken] = {}
         self._states: dict[tuple[str, ResourceKey], ClusterObjectState] = {}
         self._listeners: list[Callable[[ObjectChange], None]] = []
+        self._orphans: dict[ResourceKey, int] = {}  # key -> revision of its orphaning delete
+        self._events = EventLog(max_events=max_events)
 
     # -- federated objects -------------------------------------------------------------------
 
     async def get_object(self, key: ResourceKey) -> StoredObject | None:
         self._check_open()
         found = self._objects.get(key)
-        return None if found is None else _copy(found)
+        return None if found is None else codec.copy_stored(found)
 
     async def list_objects(
         self, *, group: str | None = None, kind: str | None = None, namespace: str | None = None
     ) -> list[StoredObject]:
         self._check_open()
         chosen = [
-            _copy(stored)
+            codec.copy_stored(stored)
             for key, stored in self._objects.items()
             if (group is None or key.group == group)
             and (kind is None or key.kind == kind)
@@ -78,7 +84,9 @@ class MemoryStore:
         self._check_open()
         if key in self._objects:
             raise Conflict(f"{key} already exists; update it instead, or delete it first")
-        return self._write(key, manifest, before=None)
+        stored = self._write(key, manifest, before=None)
+        self._orphans.pop(key, None)  # the object is kfed's again
+        return stored
 
     async def update_object(
         self, key: ResourceKey, manifest: Manifest, *, expected_revision: int | None = None
@@ -88,16 +96,32 @@ class MemoryStore:
         return self._write(key, manifest, before=before)
 
     async def delete_object(
-        self, key: ResourceKey, *, expected_revision: int | None = None
+        self, key: ResourceKey, *, expected_revision: int | None = None, orphan: bool = False
     ) -> StoredObject:
         self._check_open()
         before = self._current(key, expected_revision)
         self._revision += 1
         del self._objects[key]
-        self._notify(
-            ObjectChange(key=key, revision=self._revision, before=_copy(before), after=None)
+        if orphan:
+            self._orphans[key] = self._revision
+        change = ObjectChange(
+            key=key,
+            revision=self._revision,
+            before=codec.copy_stored(before),
+            after=None,
+            orphaned=orphan,
         )
-        return _copy(before)
+        self._notify(change)
+        return codec.copy_stored(before)
+
+    async def orphans(self) -> frozenset[ResourceKey]:
+        self._check_open()
+        return frozenset(self._orphans)
+
+    async def forget_orphans(self, keys: Iterable[ResourceKey]) -> None:
+        self._check_open()
+        for key in keys:
+            self._orphans.pop(key, None)
 
     async def revision(self) -> int:
         self._check_open()
@@ -111,25 +135,25 @@ class MemoryStore:
     async def get_cluster(self, name: str) -> ClusterRecord | None:
         self._check_open()
         record = self._clusters.get(name)
-        return None if record is None else _frozen_cluster(record)
+        return None if record is None else codec.copy_cluster(record)
 
     async def list_clusters(self) -> list[ClusterRecord]:
         self._check_open()
-        return [_frozen_cluster(self._clusters[name]) for name in sorted(self._clusters)]
+        return [codec.copy_cluster(self._clusters[name]) for name in sorted(self._clusters)]
 
     async def create_cluster(self, record: ClusterRecord) -> ClusterRecord:
         self._check_open()
         if record.name in self._clusters:
             raise Conflict(f"cluster {record.name!r} already exists; pick another name")
-        self._clusters[record.name] = _frozen_cluster(record)
-        return _frozen_cluster(record)
+        self._clusters[record.name] = codec.copy_cluster(record)
+        return codec.copy_cluster(record)
 
     async def update_cluster(self, record: ClusterRecord) -> ClusterRecord:
         self._check_open()
         if record.name not in self._clusters:
             raise NotFound(f"cluster {record.name!r} does not exist; create it first")
-        self._clusters[record.name] = _frozen_cluster(record)
-        return _frozen_cluster(record)
+        self._clusters[record.name] = codec.copy_cluster(record)
+        return codec.copy_cluster(record)
 
     async def delete_cluster(self, name: str) -> ClusterRecord:
         self._check_open()
@@ -196,7 +220,7 @@ class MemoryStore:
     ) -> list[ClusterObjectState]:
         self._check_open()
         chosen = [
-            _copy_state(state)
+            codec.copy_state(state)
             for (state_cluster, state_key), state in self._states.items()
             if (key is None or state_key == key) and (cluster is None or state_cluster == cluster)
         ]
@@ -206,6 +230,27 @@ class MemoryStore:
         self._check_open()
         for state_key in [k for k in self._states if k[1] == key]:
             del self._states[state_key]
+
+    # -- federated events --------------------------------------------------------------------
+
+    async def add_events(self, events: Sequence[NewEvent]) -> None:
+        self._check_open()
+        self._events.add(events)
+
+    async def list_events(
+        self,
+        *,
+        key: ResourceKey | None = None,
+        cluster: str | None = None,
+        namespace: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        limit: int = 1000,
+    ) -> list[FederatedEvent]:
+        self._check_open()
+        return self._events.list(
+            key=key, cluster=cluster, namespace=namespace, kind=kind, name=name, limit=limit
+        )
 
     async def close(self) -> None:
         self._closed = True
@@ -232,11 +277,11 @@ class MemoryStore:
             ObjectChange(
                 key=key,
                 revision=revision,
-                before=None if before is None else _copy(before),
-                after=_copy(stored),
+                before=None if before is None else codec.copy_stored(before),
+                after=codec.copy_stored(stored),
             )
         )
-        return _copy(stored)
+        return codec.copy_stored(stored)
 
     def _notify(self, change: ObjectChange) -> None:
         for listener in list(self._listeners):
@@ -248,23 +293,3 @@ class MemoryStore:
                 _log.exception(
                     "store listener failed on %s (revision %d)", change.key, change.revision
                 )
-
-
-def _copy(stored: StoredObject) -> StoredObject:
-    return dataclasses.replace(stored, manifest=codec.copy_manifest(stored.manifest))
-
-
-def _copy_state(state: ClusterObjectState) -> ClusterObjectState:
-    if state.status is None:
-        return state
-    return dataclasses.replace(state, status=codec.copy_manifest(state.status))
-
-
-def _frozen_cluster(record: ClusterRecord) -> ClusterRecord:
-    """A copy sharing no mutable mapping with ``record``."""
-    return dataclasses.replace(
-        record,
-        labels=dict(record.labels),
-        cert_serials=tuple(record.cert_serials),
-        info=codec.plain_json(record.info, where=f"info of cluster {record.name}"),
-    )

@@ -9,7 +9,10 @@ What is stored:
 - **clusters**: joined member clusters, their labels, certificate serials and last reported info;
 - **bootstrap tokens**: single-use, expiring; only a hash of the secret part is kept;
 - **revoked certificate serials**;
-- **per-cluster object state**: the last apply result and observed status the agent reported.
+- **per-cluster object state**: the last apply result and observed status the agent reported;
+- **orphan tombstones**: keys deleted with ``orphan=True`` whose member copies must be released
+  (kfed's marks stripped) rather than deleted, until the reconciler forgets them;
+- **federated events**: aggregated like Kubernetes events, bounded (oldest dropped first).
 
 Concurrency: every method is a coroutine; an implementation serialises writes itself. Each write
 is one transaction: after the coroutine returns, the change survives a crash of the process.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -53,12 +56,17 @@ class StoredObject:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ObjectChange:
-    """One committed change of a federated object; ``after`` is None for a deletion."""
+    """One committed change of a federated object; ``after`` is None for a deletion.
+
+    ``orphaned``: a deletion that leaves the member clusters' copies in place (they are released
+    from kfed's management instead of deleted; see :meth:`Store.orphans`).
+    """
 
     key: ResourceKey
     revision: int
     before: StoredObject | None
     after: StoredObject | None
+    orphaned: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +125,44 @@ class ClusterObjectState:
     updated_at: dt.datetime | None = None
 
 
+EVENT_TYPES = ("Normal", "Warning")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewEvent:
+    """Something that happened, to record as a federated event: ``type`` "Normal" or "Warning";
+    ``reason`` a CamelCase word; ``message`` for people, never secret data (clipped to 1,024
+    characters); ``key`` the federated object (None for an event about a cluster itself);
+    ``cluster`` the member cluster ("" if none); ``count`` and ``first_time`` for occurrences a
+    caller already merged."""
+
+    type: str
+    reason: str
+    message: str
+    time: dt.datetime
+    key: ResourceKey | None = None
+    cluster: str = ""
+    count: int = 1
+    first_time: dt.datetime | None = None  # None: ``time``
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FederatedEvent:
+    """A recorded event: every occurrence with the same key, cluster, type, reason and message
+    is one event whose ``count`` grows and ``last_time`` moves (Kubernetes' aggregation). ``id``
+    is assigned by the store, unique and increasing; times are UTC."""
+
+    id: int
+    type: str
+    reason: str
+    message: str
+    key: ResourceKey | None
+    cluster: str
+    count: int
+    first_time: dt.datetime
+    last_time: dt.datetime
+
+
 class Store(Protocol):
     """The hub's persistent state. See the module docstring for the guarantees."""
 
@@ -144,9 +190,19 @@ class Store(Protocol):
         ...
 
     async def delete_object(
-        self, key: ResourceKey, *, expected_revision: int | None = None
+        self, key: ResourceKey, *, expected_revision: int | None = None, orphan: bool = False
     ) -> StoredObject:
-        """Delete; returns the last stored form. :class:`NotFound` / :class:`Conflict` as above."""
+        """Delete; returns the last stored form. :class:`NotFound` / :class:`Conflict` as above.
+        ``orphan``: also record a tombstone (same transaction) and announce the change with
+        ``orphaned=True``; creating the key again clears the tombstone."""
+        ...
+
+    async def orphans(self) -> frozenset[ResourceKey]:
+        """Keys deleted with ``orphan=True`` and not forgotten (nor created again) since."""
+        ...
+
+    async def forget_orphans(self, keys: Iterable[ResourceKey]) -> None:
+        """Drop the tombstones of ``keys`` (unknown keys are ignored)."""
         ...
 
     async def revision(self) -> int:
@@ -181,7 +237,6 @@ class Store(Protocol):
     # -- revocation --------------------------------------------------------------------------
 
     async def revoke_serials(self, serials: Sequence[str], *, reason: str) -> None: ...
-
     async def revoked_serials(self) -> frozenset[str]: ...
 
     # -- bootstrap tokens --------------------------------------------------------------------
@@ -212,6 +267,30 @@ class Store(Protocol):
 
     async def delete_object_states(self, *, key: ResourceKey) -> None:
         """Forget every cluster's state of an object (after it left every cluster)."""
+        ...
+
+    # -- federated events --------------------------------------------------------------------
+
+    async def add_events(self, events: Sequence[NewEvent]) -> None:
+        """Record events in one transaction, aggregating each with an existing one of the same
+        key, cluster, type, reason and message; then drop the oldest (by last time) beyond the
+        store's ``max_events``. :class:`StoreError` (nothing written) for a type other than
+        Normal or Warning, an empty reason, a count below 1 or a naive time."""
+        ...
+
+    async def list_events(
+        self,
+        *,
+        key: ResourceKey | None = None,
+        cluster: str | None = None,
+        namespace: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        limit: int = 1000,
+    ) -> list[FederatedEvent]:
+        """The newest ``limit`` events matching every filter, newest last. ``namespace`` is the
+        event's namespace as Kubernetes files it: the object's, or ``default`` for an event about
+        a cluster or a cluster-scoped object. ``kind``/``name`` match the object's."""
         ...
 
     async def close(self) -> None:

@@ -16,7 +16,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,7 +27,9 @@ from kfed_hub.store.protocol import (
     BootstrapToken,
     ClusterObjectState,
     ClusterRecord,
+    FederatedEvent,
     Manifest,
+    NewEvent,
     ObjectChange,
     StoredObject,
     StoreError,
@@ -57,15 +59,22 @@ class SqliteStore:
 
     @classmethod
     async def open(
-        cls, path: Path | str, *, sealer: SecretSealer, clock: codec.Clock = _utc_now
+        cls,
+        path: Path | str,
+        *,
+        sealer: SecretSealer,
+        clock: codec.Clock = _utc_now,
+        max_events: int = 10_000,
     ) -> SqliteStore:
         """Open (creating or migrating) the database at ``path``; Secret data is sealed with
-        ``sealer``, whose key file must hold every key id in the database."""
+        ``sealer``, whose key file must hold every key id in the database. At most
+        ``max_events`` federated events are kept."""
         path = Path(path)
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kfed-store")
         try:
             db = await asyncio.get_running_loop().run_in_executor(
-                executor, lambda: SqliteDatabase.connect(path, sealer=sealer)
+                executor,
+                lambda: SqliteDatabase.connect(path, sealer=sealer, max_events=max_events),
             )
         except BaseException:
             executor.shutdown(wait=True)
@@ -95,9 +104,15 @@ class SqliteStore:
         return await self._write(self._db.update_object, key, manifest, expected_revision)
 
     async def delete_object(
-        self, key: ResourceKey, *, expected_revision: int | None = None
+        self, key: ResourceKey, *, expected_revision: int | None = None, orphan: bool = False
     ) -> StoredObject:
-        return await self._write(self._db.delete_object, key, expected_revision)
+        return await self._write(self._db.delete_object, key, expected_revision, orphan)
+
+    async def orphans(self) -> frozenset[ResourceKey]:
+        return await self._run(self._db.orphans)
+
+    async def forget_orphans(self, keys: Iterable[ResourceKey]) -> None:
+        await self._run(self._db.forget_orphans, tuple(keys))
 
     async def revision(self) -> int:
         return await self._run(self._db.revision)
@@ -115,51 +130,70 @@ class SqliteStore:
     # -- clusters and revocation -------------------------------------------------------------
 
     async def get_cluster(self, name: str) -> ClusterRecord | None:
-        return await self._run(self._db.get_cluster, name)
+        return await self._run(self._db.records.get_cluster, name)
 
     async def list_clusters(self) -> list[ClusterRecord]:
-        return await self._run(self._db.list_clusters)
+        return await self._run(self._db.records.list_clusters)
 
     async def create_cluster(self, record: ClusterRecord) -> ClusterRecord:
-        return await self._run(self._db.create_cluster, record)
+        return await self._run(self._db.records.create_cluster, record)
 
     async def update_cluster(self, record: ClusterRecord) -> ClusterRecord:
-        return await self._run(self._db.update_cluster, record)
+        return await self._run(self._db.records.update_cluster, record)
 
     async def delete_cluster(self, name: str) -> ClusterRecord:
-        return await self._run(self._db.delete_cluster, name, self._clock())
+        return await self._run(self._db.records.delete_cluster, name, self._clock())
 
     async def revoke_serials(self, serials: Sequence[str], *, reason: str) -> None:
-        await self._run(self._db.revoke_serials, tuple(serials), reason, self._clock())
+        await self._run(self._db.records.revoke_serials, tuple(serials), reason, self._clock())
 
     async def revoked_serials(self) -> frozenset[str]:
-        return await self._run(self._db.revoked_serials)
+        return await self._run(self._db.records.revoked_serials)
 
     # -- bootstrap tokens --------------------------------------------------------------------
 
     async def create_token(self, token: BootstrapToken) -> None:
-        await self._run(self._db.create_token, token)
+        await self._run(self._db.records.create_token, token)
 
     async def use_token(
         self, token_id: str, secret_hash: str, *, cluster: str, now: dt.datetime
     ) -> TokenUse:
-        return await self._run(self._db.use_token, token_id, secret_hash, cluster, now)
+        return await self._run(self._db.records.use_token, token_id, secret_hash, cluster, now)
 
     async def list_tokens(self) -> list[BootstrapToken]:
-        return await self._run(self._db.list_tokens)
+        return await self._run(self._db.records.list_tokens)
 
     # -- per-cluster object state ------------------------------------------------------------
 
     async def put_object_states(self, states: Sequence[ClusterObjectState]) -> None:
-        await self._run(self._db.put_object_states, tuple(states))
+        await self._run(self._db.records.put_object_states, tuple(states))
 
     async def object_states(
         self, *, key: ResourceKey | None = None, cluster: str | None = None
     ) -> list[ClusterObjectState]:
-        return await self._run(self._db.object_states, key, cluster)
+        return await self._run(self._db.records.object_states, key, cluster)
 
     async def delete_object_states(self, *, key: ResourceKey) -> None:
-        await self._run(self._db.delete_object_states, key)
+        await self._run(self._db.records.delete_object_states, key)
+
+    # -- federated events --------------------------------------------------------------------
+
+    async def add_events(self, events: Sequence[NewEvent]) -> None:
+        await self._run(self._db.events.add_events, tuple(events))
+
+    async def list_events(
+        self,
+        *,
+        key: ResourceKey | None = None,
+        cluster: str | None = None,
+        namespace: str | None = None,
+        kind: str | None = None,
+        name: str | None = None,
+        limit: int = 1000,
+    ) -> list[FederatedEvent]:
+        return await self._run(
+            self._db.events.list_events, key, cluster, namespace, kind, name, limit
+        )
 
     async def close(self) -> None:
         """Close the database after the calls already submitted; later calls fail."""

@@ -1,11 +1,13 @@
 """SqliteDatabase: the SQLite store's synchronous core, one connection on one thread.
 
 Layer: ``kfed_hub.store``, below :mod:`.sqlite` (the async shell that owns the worker thread and
-the listeners). Every public method is one transaction; writes return the committed
-:class:`ObjectChange` for the shell to announce. A Secret's ``data``, ``stringData`` and kubectl's
-last-applied annotation never reach the database in clear: they leave the stored body and are
-sealed with :class:`~.sealing.SecretSealer`, bound to the object's key, the sealing key's id beside
-them; reads open them transparently.
+the listeners). It holds the federated objects and their orphan tombstones itself, and the other
+tables through :attr:`records` (:mod:`.sqlite_records`) and :attr:`events`
+(:mod:`.sqlite_events`) on the same connection. Every public method is one transaction; writes
+return the committed :class:`ObjectChange` for the shell to announce. A Secret's ``data``,
+``stringData`` and kubectl's last-applied annotation never reach the database in clear: they
+leave the stored body and are sealed with :class:`~.sealing.SecretSealer`, bound to the
+object's key, the sealing key's id beside them; reads open them transparently.
 
 Thread-safety: none. Only the thread that called :func:`connect` may use the object (sqlite3's
 ``check_same_thread`` enforces it). It must not log: rows may hold secrets.
@@ -13,43 +15,37 @@ Thread-safety: none. Only the thread that called :func:`connect` may use the obj
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from kfed_core.keys import ResourceKey
 from kfed_hub.store import codec
 from kfed_hub.store import sqlite_schema as schema
-from kfed_hub.store.protocol import (
-    BootstrapToken,
-    ClusterObjectState,
-    ClusterRecord,
-    Conflict,
-    Manifest,
-    NotFound,
-    ObjectChange,
-    StoredObject,
-    StoreError,
-    TokenUse,
-)
+from kfed_hub.store.protocol import Conflict, Manifest, ObjectChange, StoredObject, StoreError
 from kfed_hub.store.sealing import Sealed, SecretSealer
-
-_KEY_WHERE = "grp = ? AND kind = ? AND namespace = ? AND name = ?"
+from kfed_hub.store.sqlite_events import SqliteEvents
+from kfed_hub.store.sqlite_records import KEY_WHERE as _KEY_WHERE
+from kfed_hub.store.sqlite_records import SqliteRecords
 
 
 class SqliteDatabase:
     """The store's tables on one connection; see the module docstring."""
 
-    def __init__(self, conn: sqlite3.Connection, *, sealer: SecretSealer) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, *, sealer: SecretSealer, max_events: int = 10_000
+    ) -> None:
         self._conn, self._sealer = conn, sealer
+        self.records = SqliteRecords(conn)
+        self.events = SqliteEvents(conn, max_events=max_events)
 
     @classmethod
-    def connect(cls, path: Path, *, sealer: SecretSealer) -> SqliteDatabase:
+    def connect(
+        cls, path: Path, *, sealer: SecretSealer, max_events: int = 10_000
+    ) -> SqliteDatabase:
         """Open (creating or migrating) the database file at ``path``."""
         path.parent.mkdir(parents=True, exist_ok=True)
         # Token hashes and cluster details are nobody else's business: owner-only, like the key
@@ -69,7 +65,7 @@ class SqliteDatabase:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, sealer=sealer)
+        return cls(conn, sealer=sealer, max_events=max_events)
 
     def close(self) -> None:
         self._conn.close()
@@ -101,27 +97,47 @@ class SqliteDatabase:
         return [self._object_of(row) for row in rows]
 
     def create_object(self, key: ResourceKey, manifest: Manifest) -> ObjectChange:
-        with self._transaction():
+        with schema.transaction(self._conn):
             if self.get_object(key) is not None:
                 raise Conflict(f"{key} already exists; update it instead, or delete it first")
+            # Created again: kfed manages it again, so no member may release it any more.
+            self._conn.execute(f"DELETE FROM orphans WHERE {_KEY_WHERE}", schema.key_params(key))
             return self._put(key, manifest, before=None)
 
     def update_object(
         self, key: ResourceKey, manifest: Manifest, expected_revision: int | None
     ) -> ObjectChange:
-        with self._transaction():
+        with schema.transaction(self._conn):
             return self._put(key, manifest, before=self._current(key, expected_revision))
 
-    def delete_object(self, key: ResourceKey, expected_revision: int | None) -> ObjectChange:
-        with self._transaction():
+    def delete_object(
+        self, key: ResourceKey, expected_revision: int | None, orphan: bool = False
+    ) -> ObjectChange:
+        with schema.transaction(self._conn):
             before = self._current(key, expected_revision)
             revision = self._next_revision()
             self._conn.execute(f"DELETE FROM objects WHERE {_KEY_WHERE}", schema.key_params(key))
-        return ObjectChange(key=key, revision=revision, before=before, after=None)
+            if orphan:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO orphans (grp, kind, namespace, name, revision) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (*schema.key_params(key), revision),
+                )
+        return ObjectChange(key=key, revision=revision, before=before, after=None, orphaned=orphan)
+
+    def orphans(self) -> frozenset[ResourceKey]:
+        rows = self._conn.execute("SELECT grp, kind, namespace, name FROM orphans")
+        return frozenset(schema.key_of(row) for row in rows)
+
+    def forget_orphans(self, keys: Iterable[ResourceKey]) -> None:
+        with schema.transaction(self._conn):
+            self._conn.executemany(
+                f"DELETE FROM orphans WHERE {_KEY_WHERE}", [schema.key_params(k) for k in keys]
+            )
 
     def reseal_all(self) -> int:
         active = self._sealer.active_key_id
-        with self._transaction():
+        with schema.transaction(self._conn):
             rows = self._conn.execute(
                 f"SELECT {schema.OBJECT_COLUMNS} FROM objects "
                 "WHERE sealed_key_id IS NOT NULL AND sealed_key_id != ?",
@@ -138,136 +154,7 @@ class SqliteDatabase:
                 )
         return len(rows)
 
-    # -- clusters and revocation -------------------------------------------------------------
-
-    def get_cluster(self, name: str) -> ClusterRecord | None:
-        row = self._conn.execute(
-            f"SELECT {schema.CLUSTER_COLUMNS} FROM clusters WHERE name = ?", (name,)
-        ).fetchone()
-        return None if row is None else schema.cluster_of(row)
-
-    def list_clusters(self) -> list[ClusterRecord]:
-        rows = self._conn.execute(f"SELECT {schema.CLUSTER_COLUMNS} FROM clusters ORDER BY name")
-        return [schema.cluster_of(row) for row in rows]
-
-    def create_cluster(self, record: ClusterRecord) -> ClusterRecord:
-        row = schema.cluster_row(record)
-        with self._transaction():
-            if self.get_cluster(record.name) is not None:
-                raise Conflict(f"cluster {record.name!r} already exists; pick another name")
-            self._conn.execute(
-                f"INSERT INTO clusters ({schema.CLUSTER_COLUMNS}) VALUES (?, ?, ?, ?, ?)", row
-            )
-        return schema.cluster_of(row)
-
-    def update_cluster(self, record: ClusterRecord) -> ClusterRecord:
-        row = schema.cluster_row(record)
-        with self._transaction():
-            cursor = self._conn.execute(
-                "UPDATE clusters SET joined_at = ?, labels = ?, cert_serials = ?, info = ? "
-                "WHERE name = ?",
-                (*row[1:], record.name),
-            )
-            if cursor.rowcount == 0:
-                raise NotFound(f"cluster {record.name!r} does not exist; create it first")
-        return schema.cluster_of(row)
-
-    def delete_cluster(self, name: str, now: dt.datetime) -> ClusterRecord:
-        with self._transaction():
-            record = self.get_cluster(name)
-            if record is None:
-                raise NotFound(f"cluster {name!r} does not exist")
-            self._revoke(record.cert_serials, reason=f"cluster {name} removed", now=now)
-            self._conn.execute("DELETE FROM object_states WHERE cluster = ?", (name,))
-            self._conn.execute("DELETE FROM clusters WHERE name = ?", (name,))
-        return record
-
-    def revoke_serials(self, serials: Sequence[str], reason: str, now: dt.datetime) -> None:
-        with self._transaction():
-            self._revoke(serials, reason=reason, now=now)
-
-    def revoked_serials(self) -> frozenset[str]:
-        return frozenset(r[0] for r in self._conn.execute("SELECT serial FROM revoked_serials"))
-
-    # -- bootstrap tokens --------------------------------------------------------------------
-
-    def create_token(self, token: BootstrapToken) -> None:
-        with self._transaction():
-            try:
-                self._conn.execute(
-                    f"INSERT INTO tokens ({schema.TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    schema.token_row(token),
-                )
-            except sqlite3.IntegrityError:
-                raise Conflict(f"token id {token.token_id!r} exists; make a new token") from None
-
-    def use_token(
-        self, token_id: str, secret_hash: str, cluster: str, now: dt.datetime
-    ) -> TokenUse:
-        with self._transaction():
-            row = self._conn.execute(
-                f"SELECT {schema.TOKEN_COLUMNS} FROM tokens WHERE token_id = ?", (token_id,)
-            ).fetchone()
-            token = None if row is None else schema.token_of(row)
-            verdict = codec.judge_token(token, secret_hash, now=now)
-            if verdict is TokenUse.ACCEPTED:
-                self._conn.execute(
-                    "UPDATE tokens SET used_at = ?, used_by = ? WHERE token_id = ?",
-                    (now.isoformat(), cluster, token_id),
-                )
-        return verdict
-
-    def list_tokens(self) -> list[BootstrapToken]:
-        rows = self._conn.execute(f"SELECT {schema.TOKEN_COLUMNS} FROM tokens ORDER BY token_id")
-        return [schema.token_of(row) for row in rows]
-
-    # -- per-cluster object state ------------------------------------------------------------
-
-    def put_object_states(self, states: Sequence[ClusterObjectState]) -> None:
-        rows = [schema.state_row(state) for state in states]
-        with self._transaction():
-            self._conn.executemany(
-                f"INSERT OR REPLACE INTO object_states ({schema.STATE_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-
-    def object_states(
-        self, key: ResourceKey | None, cluster: str | None
-    ) -> list[ClusterObjectState]:
-        where, params = ["1"], list[str]()
-        if key is not None:
-            where.append(_KEY_WHERE)
-            params.extend(schema.key_params(key))
-        if cluster is not None:
-            where.append("cluster = ?")
-            params.append(cluster)
-        rows = self._conn.execute(
-            f"SELECT {schema.STATE_COLUMNS} FROM object_states WHERE {' AND '.join(where)} "
-            "ORDER BY cluster, grp, kind, namespace, name",
-            params,
-        )
-        return [schema.state_of(row) for row in rows]
-
-    def delete_object_states(self, key: ResourceKey) -> None:
-        with self._transaction():
-            self._conn.execute(
-                f"DELETE FROM object_states WHERE {_KEY_WHERE}", schema.key_params(key)
-            )
-
     # -- internals ---------------------------------------------------------------------------
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        # IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way on a
-        # lock another process holds (a second hub on the same file, a backup tool).
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
 
     def _next_revision(self) -> int:
         row = self._conn.execute(
@@ -312,12 +199,6 @@ class SqliteDatabase:
             sensitive = json.loads(self._sealer.unseal(sealed, aad=_aad(key)))
             manifest = codec.join_secret(manifest, sensitive)
         return StoredObject(key=key, manifest=manifest, revision=int(row[4]))
-
-    def _revoke(self, serials: Sequence[str], *, reason: str, now: dt.datetime) -> None:
-        self._conn.executemany(
-            "INSERT OR IGNORE INTO revoked_serials (serial, reason, revoked_at) VALUES (?, ?, ?)",
-            [(serial, reason, now.isoformat()) for serial in serials],
-        )
 
 
 def _aad(key: ResourceKey) -> bytes:

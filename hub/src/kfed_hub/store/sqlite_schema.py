@@ -1,11 +1,13 @@
 """The SQLite store's schema, its migrations, and the mapping between rows and store values.
 
-Layer: ``kfed_hub.store``, below :mod:`.sqlite`. :func:`migrate` is the only function that
-touches a connection; the rest is pure conversion. It never decrypts: sealed columns are opaque
-here. Add a migration by appending a script to ``_MIGRATIONS``; never edit a released one.
+Layer: ``kfed_hub.store``, below :mod:`.sqlite`. :func:`migrate` and :func:`transaction` are
+the only functions that touch a connection; the rest is pure conversion. It never decrypts:
+sealed columns are opaque here. Add a migration by appending a script to ``_MIGRATIONS``; never
+edit a released one.
 
-Datetimes are stored as ISO 8601 text (offset included, so aware values read back equal);
-mappings as compact JSON text. The API group column is ``grp`` because ``group`` is an SQL word.
+Datetimes are stored as ISO 8601 text (offset included, so aware values read back equal), event
+times as integer microseconds since the epoch (so SQL orders them); mappings as compact JSON.
+The API group column is ``grp`` because ``group`` is an SQL word.
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kfed_core.keys import ResourceKey
 from kfed_hub.store import codec
-from kfed_hub.store.protocol import BootstrapToken, ClusterObjectState, ClusterRecord, StoreError
+from kfed_hub.store.protocol import (
+    BootstrapToken,
+    ClusterObjectState,
+    ClusterRecord,
+    FederatedEvent,
+    StoreError,
+)
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema.
@@ -55,6 +65,26 @@ _MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX object_states_by_key ON object_states (grp, kind, namespace, name);
     """,
+    # 2: federated events (issue 4) and the tombstones of orphaning deletes.
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused, so ids only grow
+        grp TEXT NOT NULL, kind TEXT NOT NULL,  -- all four '' for an event about a cluster
+        namespace TEXT NOT NULL, name TEXT NOT NULL,
+        cluster TEXT NOT NULL, type TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        first_us INTEGER NOT NULL, last_us INTEGER NOT NULL  -- microseconds since the epoch, UTC
+    );
+    CREATE UNIQUE INDEX events_by_identity
+        ON events (grp, kind, namespace, name, cluster, type, reason, message);
+    CREATE INDEX events_by_age ON events (last_us, id);
+    CREATE INDEX events_by_cluster ON events (cluster);
+    CREATE TABLE orphans (
+        grp TEXT NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+        revision INTEGER NOT NULL,              -- the revision of the orphaning delete
+        PRIMARY KEY (grp, kind, namespace, name)
+    ) WITHOUT ROWID;
+    """,
 )
 
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -64,6 +94,9 @@ OBJECT_COLUMNS = (
 )
 CLUSTER_COLUMNS = "name, joined_at, labels, cert_serials, info"
 TOKEN_COLUMNS = "token_id, secret_hash, created_at, expires_at, description, used_at, used_by"
+EVENT_COLUMNS = (
+    "id, grp, kind, namespace, name, cluster, type, reason, message, count, first_us, last_us"
+)
 STATE_COLUMNS = (
     "cluster, grp, kind, namespace, name, version, outcome, reason, message, status, absent, "
     "updated_at"
@@ -93,6 +126,20 @@ def migrate(conn: sqlite3.Connection, *, where: str) -> None:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise StoreError(f"migrating {where} to schema version {version} failed: {e}") from e
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction: committed when the block ends, rolled back if it raises."""
+    # IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way on a
+    # lock another process holds (a second hub on the same file, a backup tool).
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def key_params(key: ResourceKey) -> tuple[str, str, str, str]:
@@ -190,4 +237,18 @@ def state_of(row: tuple[Any, ...]) -> ClusterObjectState:
         status=None if row[9] is None else json.loads(row[9]),
         absent=bool(row[10]),
         updated_at=_parse_time(row[11]),
+    )
+
+
+def event_of(row: tuple[Any, ...]) -> FederatedEvent:
+    return FederatedEvent(
+        id=int(row[0]),
+        key=codec.key_of_columns(row[1], row[2], row[3], row[4]),
+        cluster=row[5],
+        type=row[6],
+        reason=row[7],
+        message=row[8],
+        count=int(row[9]),
+        first_time=codec.from_micros(int(row[10])),
+        last_time=codec.from_micros(int(row[11])),
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfed_core.keys import KeyError_, ResourceKey
+from kfed_core.keys import KeyError_, ResourceKey, same_object
 from kfed_core.sync.hub_side import APPLIED, FAILED, REMOVED, ResultItem
 
 _FIRST_KINDS = ("Namespace", "CustomResourceDefinition")
@@ -57,7 +57,7 @@ def _check_manifest(key: ResourceKey, raw: bytes) -> dict[str, Any] | str:
     if not manifest.get("apiVersion") or not manifest.get("kind"):
         return "manifest has no apiVersion or kind"
     actual = ResourceKey.of(manifest)
-    if actual != key:
+    if not same_object(key, actual):
         return f"manifest is {actual}, not the {key} its key names"
     return manifest
 

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17kfed_core/v1/sync.proto\x12\x0ckfed.sync.v1\"\xc5\x01\n\x0c\x41gentMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.kfed.sync.v1.HelloH\x00\x12+\n\x06result\x18\x02 \x01(\x0b\x32\x19.kfed.sync.v1.BatchResultH\x00\x12,\n\x06status\x18\x03 \x01(\x0b\x32\x1a.kfed.sync.v1.StatusReportH\x00\x12,\n\theartbeat\x18\x04 \x01(\x0b\x32\x17.kfed.sync.v1.HeartbeatH\x00\x42\x06\n\x04\x62ody\"\x93\x01\n\nHubMessage\x12(\n\x07welcome\x18\x01 \x01(\x0b\x32\x15.kfed.sync.v1.WelcomeH\x00\x12)\n\x05\x62\x61tch\x18\x02 \x01(\x0b\x32\x18.kfed.sync.v1.DeltaBatchH\x00\x12(\n\x07goodbye\x18\x03 \x01(\x0b\x32\x15.kfed.sync.v1.GoodbyeH\x00\x42\x06\n\x04\x62ody\"\xa8\x01\n\x05Hello\x12\x15\n\ragent_version\x18\x01 \x01(\t\x12-\n\x05known\x18\x02 \x03(\x0b\x32\x1e.kfed.sync.v1.Hello.KnownEntry\x12+\n\x06health\x18\x03 \x01(\x0b\x32\x1b.kfed.sync.v1.ClusterHealth\x1a,\n\nKnownEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"N\n\x07Welcome\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x1d\n\x15heartbeat_interval_ms\x18\x02 \x01(\r\x12\x13\n\x0bhub_version\x18\x03 \x01(\t\"k\n\nDeltaBatch\x12\r\n\x05nonce\x18\x01 \x01(\t\x12%\n\x07upserts\x18\x02 \x03(\x0b\x32\x14.kfed.sync.v1.Upsert\x12\'\n\x08removals\x18\x03 \x03(\x0b\x32\x15.kfed.sync.v1.Removal\"8\n\x06Upsert\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08manifest\x18\x03 \x01(\x0c\"\x16\n\x07Removal\x12\x0b\n\x03key\x18\x01 \x01(\t\"K\n\x0b\x42\x61tchResult\x12\r\n\x05nonce\x18\x01 \x01(\t\x12-\n\x07results\x18\x02 \x03(\x0b\x32\x1c.kfed.sync.v1.ResourceResult\"\xd0\x01\n\x0eResourceResult\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x35\n\x07outcome\x18\x03 \x01(\x0e\x32$.kfed.sync.v1.ResourceResult.Outcome\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\"H\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41PPLIED\x10\x01\x12\n\n\x06\x46\x41ILED\x10\x02\x12\x0b\n\x07REMOVED\x10\x03\"h\n\x0cStatusReport\x12+\n\x07objects\x18\x01 \x03(\x0b\x32\x1a.kfed.sync.v1.ObjectStatus\x12+\n\x06health\x18\x02 \x01(\x0b\x32\x1b.kfed.sync.v1.ClusterHealth\"L\n\x0cObjectStatus\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\x0c\x12\x0e\n\x06\x61\x62sent\x18\x04 \x01(\x08\"\xea\x01\n\rClusterHealth\x12\x1a\n\x12kubernetes_version\x18\x01 \x01(\t\x12\x0e\n\x06region\x18\x02 \x01(\t\x12\r\n\x05zones\x18\x03 \x03(\t\x12\x13\n\x0bnodes_total\x18\x04 \x01(\r\x12\x13\n\x0bnodes_ready\x18\x05 \x01(\r\x12,\n\x0b\x61llocatable\x18\x06 \x01(\x0b\x32\x17.kfed.sync.v1.Resources\x12*\n\trequested\x18\x07 \x01(\x0b\x32\x17.kfed.sync.v1.Resources\x12\x1a\n\x12unschedulable_pods\x18\x08 \x01(\r\"C\n\tResources\x12\x12\n\ncpu_millis\x18\x01 \x01(\x03\x12\x14\n\x0cmemory_bytes\x18\x02 \x01(\x03\x12\x0c\n\x04pods\x18\x03 \x01(\x03\"!\n\tHeartbeat\x12\x14\n\x0csent_unix_ms\x18\x01 \x01(\x03\"*\n\x07Goodbye\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x1f\n\x0cRenewRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\x0c\"8\n\rRenewResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\x0c\x12\x0e\n\x06\x63\x61_pem\x18\x02 \x01(\x0c\x32\x8a\x01\n\x04Sync\x12@\n\x04Sync\x12\x1a.kfed.sync.v1.AgentMessage\x1a\x18.kfed.sync.v1.HubMessage(\x01\x30\x01\x12@\n\x05Renew\x12\x1a.kfed.sync.v1.RenewRequest\x1a\x1b.kfed.sync.v1.RenewResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17kfed_core/v1/sync.proto\x12\x0ckfed.sync.v1\"\xc5\x01\n\x0c\x41gentMessage\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.kfed.sync.v1.HelloH\x00\x12+\n\x06result\x18\x02 \x01(\x0b\x32\x19.kfed.sync.v1.BatchResultH\x00\x12,\n\x06status\x18\x03 \x01(\x0b\x32\x1a.kfed.sync.v1.StatusReportH\x00\x12,\n\theartbeat\x18\x04 \x01(\x0b\x32\x17.kfed.sync.v1.HeartbeatH\x00\x42\x06\n\x04\x62ody\"\x93\x01\n\nHubMessage\x12(\n\x07welcome\x18\x01 \x01(\x0b\x32\x15.kfed.sync.v1.WelcomeH\x00\x12)\n\x05\x62\x61tch\x18\x02 \x01(\x0b\x32\x18.kfed.sync.v1.DeltaBatchH\x00\x12(\n\x07goodbye\x18\x03 \x01(\x0b\x32\x15.kfed.sync.v1.GoodbyeH\x00\x42\x06\n\x04\x62ody\"\xa8\x01\n\x05Hello\x12\x15\n\ragent_version\x18\x01 \x01(\t\x12-\n\x05known\x18\x02 \x03(\x0b\x32\x1e.kfed.sync.v1.Hello.KnownEntry\x12+\n\x06health\x18\x03 \x01(\x0b\x32\x1b.kfed.sync.v1.ClusterHealth\x1a,\n\nKnownEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"N\n\x07Welcome\x12\x0f\n\x07\x63luster\x18\x01 \x01(\t\x12\x1d\n\x15heartbeat_interval_ms\x18\x02 \x01(\r\x12\x13\n\x0bhub_version\x18\x03 \x01(\t\"k\n\nDeltaBatch\x12\r\n\x05nonce\x18\x01 \x01(\t\x12%\n\x07upserts\x18\x02 \x03(\x0b\x32\x14.kfed.sync.v1.Upsert\x12\'\n\x08removals\x18\x03 \x03(\x0b\x32\x15.kfed.sync.v1.Removal\"8\n\x06Upsert\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08manifest\x18\x03 \x01(\x0c\"&\n\x07Removal\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0e\n\x06orphan\x18\x02 \x01(\x08\"K\n\x0b\x42\x61tchResult\x12\r\n\x05nonce\x18\x01 \x01(\t\x12-\n\x07results\x18\x02 \x03(\x0b\x32\x1c.kfed.sync.v1.ResourceResult\"\xd0\x01\n\x0eResourceResult\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x35\n\x07outcome\x18\x03 \x01(\x0e\x32$.kfed.sync.v1.ResourceResult.Outcome\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x0f\n\x07message\x18\x05 \x01(\t\"H\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x0b\n\x07\x41PPLIED\x10\x01\x12\n\n\x06\x46\x41ILED\x10\x02\x12\x0b\n\x07REMOVED\x10\x03\"h\n\x0cStatusReport\x12+\n\x07objects\x18\x01 \x03(\x0b\x32\x1a.kfed.sync.v1.ObjectStatus\x12+\n\x06health\x18\x02 \x01(\x0b\x32\x1b.kfed.sync.v1.ClusterHealth\"L\n\x0cObjectStatus\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\x0c\x12\x0e\n\x06\x61\x62sent\x18\x04 \x01(\x08\"\xfc\x01\n\rClusterHealth\x12\x1a\n\x12kubernetes_version\x18\x01 \x01(\t\x12\x0e\n\x06region\x18\x02 \x01(\t\x12\r\n\x05zones\x18\x03 \x03(\t\x12\x13\n\x0bnodes_total\x18\x04 \x01(\r\x12\x13\n\x0bnodes_ready\x18\x05 \x01(\r\x12,\n\x0b\x61llocatable\x18\x06 \x01(\x0b\x32\x17.kfed.sync.v1.Resources\x12*\n\trequested\x18\x07 \x01(\x0b\x32\x17.kfed.sync.v1.Resources\x12\x1a\n\x12unschedulable_pods\x18\x08 \x01(\r\x12\x10\n\x08provider\x18\t \x01(\t\"C\n\tResources\x12\x12\n\ncpu_millis\x18\x01 \x01(\x03\x12\x14\n\x0cmemory_bytes\x18\x02 \x01(\x03\x12\x0c\n\x04pods\x18\x03 \x01(\x03\"!\n\tHeartbeat\x12\x14\n\x0csent_unix_ms\x18\x01 \x01(\x03\"*\n\x07Goodbye\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x1f\n\x0cRenewRequest\x12\x0f\n\x07\x63sr_pem\x18\x01 \x01(\x0c\"8\n\rRenewResponse\x12\x17\n\x0f\x63\x65rtificate_pem\x18\x01 \x01(\x0c\x12\x0e\n\x06\x63\x61_pem\x18\x02 \x01(\x0c\x32\x8a\x01\n\x04Sync\x12@\n\x04Sync\x12\x1a.kfed.sync.v1.AgentMessage\x1a\x18.kfed.sync.v1.HubMessage(\x01\x30\x01\x12@\n\x05Renew\x12\x1a.kfed.sync.v1.RenewRequest\x1a\x1b.kfed.sync.v1.RenewResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,29 +48,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPSERT']._serialized_start=751
   _globals['_UPSERT']._serialized_end=807
   _globals['_REMOVAL']._serialized_start=809
-  _globals['_REMOVAL']._serialized_end=831
-  _globals['_BATCHRESULT']._serialized_start=833
-  _globals['_BATCHRESULT']._serialized_end=908
-  _globals['_RESOURCERESULT']._serialized_start=911
-  _globals['_RESOURCERESULT']._serialized_end=1119
-  _globals['_RESOURCERESULT_OUTCOME']._serialized_start=1047
-  _globals['_RESOURCERESULT_OUTCOME']._serialized_end=1119
-  _globals['_STATUSREPORT']._serialized_start=1121
-  _globals['_STATUSREPORT']._serialized_end=1225
-  _globals['_OBJECTSTATUS']._serialized_start=1227
-  _globals['_OBJECTSTATUS']._serialized_end=1303
-  _globals['_CLUSTERHEALTH']._serialized_start=1306
-  _globals['_CLUSTERHEALTH']._serialized_end=1540
-  _globals['_RESOURCES']._serialized_start=1542
-  _globals['_RESOURCES']._serialized_end=1609
-  _globals['_HEARTBEAT']._serialized_start=1611
-  _globals['_HEARTBEAT']._serialized_end=1644
-  _globals['_GOODBYE']._serialized_start=1646
-  _globals['_GOODBYE']._serialized_end=1688
-  _globals['_RENEWREQUEST']._serialized_start=1690
-  _globals['_RENEWREQUEST']._serialized_end=1721
-  _globals['_RENEWRESPONSE']._serialized_start=1723
-  _globals['_RENEWRESPONSE']._serialized_end=1779
-  _globals['_SYNC']._serialized_start=1782
-  _globals['_SYNC']._serialized_end=1920
+  _globals['_REMOVAL']._serialized_end=847
+  _globals['_BATCHRESULT']._serialized_start=849
+  _globals['_BATCHRESULT']._serialized_end=924
+  _globals['_RESOURCERESULT']._serialized_start=927
+  _globals['_RESOURCERESULT']._serialized_end=1135
+  _globals['_RESOURCERESULT_OUTCOME']._serialized_start=1063
+  _globals['_RESOURCERESULT_OUTCOME']._serialized_end=1135
+  _globals['_STATUSREPORT']._serialized_start=1137
+  _globals['_STATUSREPORT']._serialized_end=1241
+  _globals['_OBJECTSTATUS']._serialized_start=1243
+  _globals['_OBJECTSTATUS']._serialized_end=1319
+  _globals['_CLUSTERHEALTH']._serialized_start=1322
+  _globals['_CLUSTERHEALTH']._serialized_end=1574
+  _globals['_RESOURCES']._serialized_start=1576
+  _globals['_RESOURCES']._serialized_end=1643
+  _globals['_HEARTBEAT']._serialized_start=1645
+  _globals['_HEARTBEAT']._serialized_end=1678
+  _globals['_GOODBYE']._serialized_start=1680
+  _globals['_GOODBYE']._serialized_end=1722
+  _globals['_RENEWREQUEST']._serialized_start=1724
+  _globals['_RENEWREQUEST']._serialized_end=1755
+  _globals['_RENEWRESPONSE']._serialized_start=1757
+  _globals['_RENEWRESPONSE']._serialized_end=1813
+  _globals['_SYNC']._serialized_start=1816
+  _globals['_SYNC']._serialized_end=1954
 # @@protoc_insertion_point(module_scope)

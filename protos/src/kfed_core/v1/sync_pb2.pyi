@@ -254,20 +254,26 @@ Global___Upsert: _TypeAlias = Upsert  # noqa: Y015
 
 @_typing.final
 class Removal(_message.Message):
-    """Delete one object that kfed applied earlier (pruning)."""
+    """Delete one object that kfed applied earlier (pruning), or, with orphan, stop managing it."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     KEY_FIELD_NUMBER: _builtins.int
+    ORPHAN_FIELD_NUMBER: _builtins.int
     key: _builtins.str
+    orphan: _builtins.bool
+    """Leave the object in the cluster and remove only kfed's ownership label and annotations
+    (the federated object was deleted with --cascade=orphan).
+    """
     def __init__(
         self,
         *,
         key: _builtins.str = ...,
+        orphan: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "orphan", b"orphan"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -433,6 +439,7 @@ class ClusterHealth(_message.Message):
     ALLOCATABLE_FIELD_NUMBER: _builtins.int
     REQUESTED_FIELD_NUMBER: _builtins.int
     UNSCHEDULABLE_PODS_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
     kubernetes_version: _builtins.str
     region: _builtins.str
     """From the nodes' topology.kubernetes.io/region and /zone labels."""
@@ -440,6 +447,10 @@ class ClusterHealth(_message.Message):
     nodes_ready: _builtins.int
     unschedulable_pods: _builtins.int
     """Pods that the scheduler could not place (PodScheduled=False, reason Unschedulable)."""
+    provider: _builtins.str
+    """The cloud or platform, from the nodes' kfed.io/provider label or providerID scheme
+    ("gce", "aws", "openstack", ...); "" if unknown.
+    """
     @_builtins.property
     def zones(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -461,10 +472,11 @@ class ClusterHealth(_message.Message):
         allocatable: Global___Resources | None = ...,
         requested: Global___Resources | None = ...,
         unschedulable_pods: _builtins.int = ...,
+        provider: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["allocatable", b"allocatable", "requested", b"requested"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocatable", b"allocatable", "kubernetes_version", b"kubernetes_version", "nodes_ready", b"nodes_ready", "nodes_total", b"nodes_total", "region", b"region", "requested", b"requested", "unschedulable_pods", b"unschedulable_pods", "zones", b"zones"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allocatable", b"allocatable", "kubernetes_version", b"kubernetes_version", "nodes_ready", b"nodes_ready", "nodes_total", b"nodes_total", "provider", b"provider", "region", b"region", "requested", b"requested", "unschedulable_pods", b"unschedulable_pods", "zones", b"zones"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -524,7 +536,9 @@ class Goodbye(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     reason: _builtins.str
-    """"Replaced" (a newer stream for the cluster), "Revoked" (the cluster was removed), "ShuttingDown"."""
+    """"Replaced" (a newer stream for the cluster), "Revoked" (the cluster was removed),
+    "ShuttingDown" (the hub is stopping).
+    """
     message: _builtins.str
     def __init__(
         self,

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from kfed_core import pki, tls
 from kfed_hub.api import build_api_app
-from kfed_hub.api.fakes import FakeBootstrap, FakeClusterDirectory, cluster_view
+from kfed_hub.api.fakes import FakeBootstrap, FakeClusterDirectory, FakePlacements, cluster_view
 from kfed_hub.store.memory import MemoryStore
 
 LIMIT = 64 * 1024  # small, so the size tests stay fast
@@ -124,6 +124,33 @@ async def api(
         bootstrap=bootstrap,
         metrics_registry=registry,
         max_body_bytes=LIMIT,
+    )
+    client = await start_client(certificates, app, certificates.admin)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def placements() -> FakePlacements:
+    return FakePlacements()
+
+
+@pytest.fixture
+async def placed_api(
+    certificates: Certificates,
+    store: MemoryStore,
+    clusters: FakeClusterDirectory,
+    bootstrap: FakeBootstrap,
+    placements: FakePlacements,
+) -> AsyncIterator[Client]:
+    """Like ``api``, with the reconciler's placements (``placements``) behind it."""
+    app = build_api_app(
+        store=store,
+        clusters=clusters,
+        bootstrap=bootstrap,
+        metrics_registry=CollectorRegistry(),
+        max_body_bytes=LIMIT,
+        placements=placements,
     )
     client = await start_client(certificates, app, certificates.admin)
     yield client

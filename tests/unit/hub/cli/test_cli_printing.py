@@ -101,7 +101,8 @@ def test_per_cluster_view_has_one_section_per_cluster() -> None:
     ]
     assert sections[0].splitlines()[2].split() == ["c1", "v1", "yes", "Applied"]
     assert sections[1].splitlines()[2].split() == ["c1", "v0", "no", "Failed", "Invalid"]
-    assert sections[2].splitlines()[2].split() == ["c1", "<none>", "no", "Pending"]
+    # Not placed in c and not reported by it: c does not have it, as kubectl there would say.
+    assert sections[2].splitlines()[1:] == ["No resources found."]
 
 
 def test_yaml_shows_scripts_as_blocks_and_round_trips() -> None:
@@ -111,21 +112,33 @@ def test_yaml_shows_scripts_as_blocks_and_round_trips() -> None:
     assert yaml.safe_load(text) == document
 
 
-def test_describe_shows_sizes_not_secret_values() -> None:
-    secret = obj(
-        "Secret",
-        "creds",
-        data={"password": "aHVudGVyMg=="},
-        status={
-            "clusters": [{"cluster": "a", "version": "v1", "current": True, "outcome": "Applied"}],
-            "conditions": [
-                {"type": "Propagated", "status": "True", "reason": "Applied", "message": "ok"}
-            ],
-        },
+def test_workload_columns_are_kubectls() -> None:
+    rs = obj(
+        "ReplicaSet",
+        "nginx",
+        spec={"replicas": 9},
+        status={"replicas": 9, "readyReplicas": 8, "availableReplicas": 8},
     )
-    secret["metadata"]["labels"] = {"app": "web"}
-    text = printing.describe(secret, NOW)
-    assert "aHVudGVyMg==" not in text and "password: 7 bytes" in text
-    assert "Labels:       app=web" in text
-    assert "Propagated:   True (Applied) ok" in text
-    assert "Clusters:" in text and "  a " in text
+    assert printing.object_table("ReplicaSet", [rs], NOW).splitlines() == [
+        "NAME    DESIRED   CURRENT   READY   AGE",
+        "nginx   9         9         8       5m",
+    ]
+    deploy = obj("Deployment", "web", spec={}, status={"readyReplicas": 1, "updatedReplicas": 1})
+    table = printing.object_table("Deployment", [deploy], NOW).splitlines()
+    assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert table[1].split() == ["web", "1/1", "1", "0", "5m"]
+
+
+def test_show_labels_adds_kubectls_labels_column() -> None:
+    labelled = cluster("east", "Ready")
+    labelled["metadata"]["labels"] = {"tier": "gold", "provider": "gce"}
+    table = printing.cluster_table(
+        [labelled, cluster("west", "Ready")], NOW, wide=False, show_labels=True
+    )
+    assert [row.split()[-1] for row in table.splitlines()] == [
+        "LABELS",
+        "provider=gce,tier=gold",
+        "<none>",
+    ]
+    configmaps = printing.object_table("ConfigMap", [obj("ConfigMap", "c")], NOW, show_labels=True)
+    assert configmaps.splitlines()[0].split()[-1] == "LABELS"

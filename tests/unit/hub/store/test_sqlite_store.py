@@ -15,15 +15,18 @@ from typing import Any
 import pytest
 
 from kfed_core.keys import ResourceKey
+from kfed_hub.store import sqlite_schema
 from kfed_hub.store.protocol import (
     BootstrapToken,
     ClusterObjectState,
     ClusterRecord,
+    NewEvent,
     ObjectChange,
     StoreError,
 )
 from kfed_hub.store.sealing import SecretSealer, TamperedValue, UnknownSealingKey
 from kfed_hub.store.sqlite import SqliteStore
+from kfed_hub.store.sqlite_schema import SCHEMA_VERSION
 
 T0 = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 PASSWORD = "zebra-quartz-7741-plaintext"  # distinctive, so a byte search cannot miss it
@@ -211,7 +214,7 @@ async def test_the_database_is_private_uses_wal_and_records_its_schema_version(
     await store.close()
     assert stat.S_IMODE((tmp_path / "hub.db").stat().st_mode) == 0o600
     assert _sql(tmp_path, "PRAGMA journal_mode") == [("wal",)]
-    assert _sql(tmp_path, "SELECT max(version) FROM schema_version") == [(1,)]
+    assert _sql(tmp_path, "SELECT max(version) FROM schema_version") == [(SCHEMA_VERSION,)]
     assert _sql(tmp_path, "PRAGMA integrity_check") == [("ok",)]
 
 
@@ -221,3 +224,65 @@ async def test_a_database_from_a_newer_kfed_is_refused(tmp_path: Path) -> None:
     _sql(tmp_path, "INSERT INTO schema_version (version) VALUES (99)")
     with pytest.raises(StoreError, match="schema version 99, newer than this kfed"):
         await _open(tmp_path)
+
+
+async def test_a_version_1_database_migrates_to_events_and_tombstones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A database as issue 3's kfed left it: schema 1 and a few rows written with plain SQL.
+    conn = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(sqlite_schema, "SCHEMA_VERSION", 1)
+            sqlite_schema.migrate(conn, where="v1")
+        conn.execute(
+            "INSERT INTO objects (grp, kind, namespace, name, revision, body) "
+            "VALUES ('core', 'ConfigMap', 'default', 'a', 1, ?)",
+            ('{"data":{"k":"v"},"metadata":{"name":"a","resourceVersion":"1"}}',),
+        )
+        conn.execute("UPDATE counters SET value = 1 WHERE name = 'revision'")
+        conn.execute(
+            "INSERT INTO clusters (name, joined_at, labels, cert_serials, info) "
+            "VALUES ('west', ?, '{\"r\":\"eu\"}', '[]', '{}')",
+            (T0.isoformat(),),
+        )
+    finally:
+        conn.close()
+    assert _sql(tmp_path, "SELECT name FROM sqlite_master WHERE name = 'events'") == []
+
+    store = await _open(tmp_path)
+    try:
+        assert _sql(tmp_path, "SELECT version FROM schema_version ORDER BY version") == [
+            (1,),
+            (2,),
+        ]
+        cm = ResourceKey(group="core", kind="ConfigMap", namespace="default", name="a")
+        (stored,) = await store.list_objects()
+        assert stored.key == cm and stored.manifest["data"] == {"k": "v"}
+        assert [c.labels for c in await store.list_clusters()] == [{"r": "eu"}]
+        await store.add_events([NewEvent(type="Normal", reason="Hello", message="m", time=T0)])
+        assert [e.reason for e in await store.list_events()] == ["Hello"]
+        await store.delete_object(cm, orphan=True)
+        assert await store.orphans() == frozenset({cm}) and await store.revision() == 2
+    finally:
+        await store.close()
+    assert _sql(tmp_path, "PRAGMA integrity_check") == [("ok",)]
+
+
+async def test_events_and_tombstones_survive_reopening(tmp_path: Path) -> None:
+    store = await _open(tmp_path)
+    cm = ResourceKey(group="core", kind="ConfigMap", namespace="default", name="a")
+    await store.create_object(cm, {"metadata": {}})
+    await store.delete_object(cm, orphan=True)
+    new = NewEvent(type="Warning", reason="ApplyFailed", message="m", time=T0, key=cm)
+    await store.add_events([new, new])
+    before = await store.list_events()
+    await store.close()
+    reopened = await _open(tmp_path)
+    try:
+        assert await reopened.list_events() == before and before[0].count == 2
+        assert await reopened.orphans() == frozenset({cm})
+        await reopened.add_events([NewEvent(type="Normal", reason="Later", message="m", time=T0)])
+        assert [e.id for e in await reopened.list_events()][-1] > before[0].id
+    finally:
+        await reopened.close()
