@@ -45,7 +45,8 @@ from kfed_hub.states import StateSink
 from kfed_hub.store.protocol import ObjectChange, Store
 from kfed_hub.store.sealing import SecretSealer
 from kfed_hub.store.sqlite import SqliteStore
-from kfed_hub.stream import StreamSettings, SyncService
+from kfed_hub.stream import StreamSettings
+from kfed_hub.sync_service import SyncService
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,9 @@ addresses, the ReplicaSet of 9 spread one per cluster, and the preferences examp
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,31 @@ async def test_the_blog_walk_through(nine: Federation) -> None:
         return ingress if len(ingress) == 9 else None
 
     await eventually(nine_addresses, within=30, what="nine load balancer addresses")
+
+    # The blog's for-loops over contexts, as kfed prints them.
+    per_cluster_rs = await kfed(fed, "get", "rs", "nginx", "--clusters")
+    for cluster in NINE:
+        section = per_cluster_rs.split(cluster, 1)[1].splitlines()[1:3]
+        assert section[0].split()[:4] == ["NAME", "DESIRED", "CURRENT", "READY"]
+        assert section[1].split()[:4] == ["nginx", "1", "1", "1"], per_cluster_rs
+    pods = await kfed(fed, "get", "pods", "--clusters")
+    assert pods.count("nginx-") == 9 and pods.count("Running") == 9, pods
+    described = await kfed(fed, "describe", "services", "nginx")
+    assert described.count("LoadBalancer Ingress") >= 1 and all(c in described for c in NINE)
+
+
+async def kfed(fed: Federation, *args: str) -> str:
+    """Run the real ``kfed`` command against the federation's hub; its standard output."""
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "kfed"),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "KFED_CONFIG": str(fed.tmp / "kfedconfig")},
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return out.decode()
 
 
 async def test_the_blog_preferences_example(nine: Federation) -> None:
