@@ -41,6 +41,7 @@ from kfed_core.sync.hub_side import APPLIED, FAILED, REMOVED, ResultItem
 log = logging.getLogger(__name__)
 SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
 WORKLOAD_KINDS = ("ReplicaSet", "Deployment")
+CRD_ESTABLISH_WAIT = 10.0  # seconds to wait for a new CRD to be served
 
 
 class SessionEnded(Exception):
@@ -230,6 +231,8 @@ class Session:
             self.api_versions[key] = api_version
             self._ensure_watch(api_version, upsert.key.kind)
             self._observe(key, upsert.version, live)
+            if upsert.key.kind == "CustomResourceDefinition":
+                await self._wait_established(api_version, upsert.key.name)
             results.append(ResultItem(key=key, version=upsert.version, outcome=APPLIED))
         for removal in plan.removals:
             name = str(removal)
@@ -263,6 +266,20 @@ class Session:
             self.reported_status.pop(name, None)
             results.append(ResultItem(key=name, version="", outcome=REMOVED))
         return results
+
+    async def _wait_established(self, api_version: str, name: str) -> None:
+        """Give a new CRD a moment to be served (Established) before its custom resources in the
+        same batch are applied; a real API server takes a little while."""
+        deadline = time.monotonic() + CRD_ESTABLISH_WAIT
+        while time.monotonic() < deadline:
+            crd = await self.kube.get(api_version, "CustomResourceDefinition", "", name)
+            conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+            if any(
+                c.get("type") == "Established" and c.get("status") == "True" for c in conditions
+            ):
+                return
+            await asyncio.sleep(0.1)
+        log.warning("CRD %s is not Established after %ss; applying on", name, CRD_ESTABLISH_WAIT)
 
     async def _release(self, api_version: str, key: ResourceKey) -> None:
         """Stop managing an object without deleting it (``--cascade=orphan``): remove kfed's

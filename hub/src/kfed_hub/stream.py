@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -230,6 +230,7 @@ class ClusterStream:
             if state is not None:
                 changed.append(state)
         service.sink.put(changed)
+        self._retry_after_crds(digest.applied)
         if digest.unexpected:
             log.warning(
                 "cluster %s answered for keys outside the batch (ignored): %s",
@@ -268,6 +269,19 @@ class ClusterStream:
             self.states[raw_key] = state
             held.append(state)
         self.service.sink.put(held)
+
+    def _retry_after_crds(self, applied: Sequence[ResultItem]) -> None:
+        """A CustomResourceDefinition now applied here: resend its group's resources that
+        failed before it existed (they are not resent otherwise until they change)."""
+        groups = {
+            item.key.rsplit("/", 1)[-1].partition(".")[2]
+            for item in applied
+            if item.key.split("/", 2)[1:2] == ["CustomResourceDefinition"]
+        }
+        if groups:
+            retried = self.session.retry_failed(lambda key: key.split("/", 1)[0] in groups)
+            if retried:
+                self.wake.set()
 
     def _state(self, item: ResultItem) -> ClusterObjectState | None:
         try:

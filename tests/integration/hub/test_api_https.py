@@ -109,15 +109,26 @@ async def test_bad_files_send_nothing(
     code, out, err = await kfed(capsys, "apply", "-f", str(folder))
     assert code == 1 and out == ""
     assert err.startswith(f"error: error parsing {folder / 'b.yaml'}: ") and "(line " in err
+    # Kinds of named groups go as they are; the core group has only the kinds kfed serves.
     (folder / "b.yaml").write_text(
-        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: team\n"
+        "apiVersion: v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: team\n"
     )
     code, out, err = await kfed(capsys, "apply", "-f", str(folder))
     assert code == 1
     assert err.startswith(
         f'error: resource mapping not found for name: "w" namespace: "team" from '
-        f'"{folder / "b.yaml"}": no matches for kind "Widget" in version "example.com/v1"'
+        f'"{folder / "b.yaml"}": no matches for kind "Widget" in version "v1"\n'
+        "kfed federates these core kinds: v1 Namespace, v1 ConfigMap, "
     )
+    assert "custom resources" in err
+    (folder / "b.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n")
+    code, out, err = await kfed(capsys, "apply", "-f", str(folder))
+    assert code == 1 and "kfed federates workloads, not pods" in err
+    (folder / "b.yaml").write_text(
+        "apiVersion: kfed.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: east\n"
+    )
+    code, out, err = await kfed(capsys, "apply", "-f", str(folder))
+    assert code == 1 and 'no matches for kind "Cluster" in version "kfed.io/v1alpha1"' in err
     assert await hub.store.revision() == 0
 
 

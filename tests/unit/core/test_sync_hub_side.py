@@ -197,3 +197,22 @@ def test_acknowledging_every_batch_converges_to_the_desired_state(
     # exactly the differences travel, nothing more
     differing = {k for k in desired if known.get(k) != desired[k]} | (known.keys() - desired.keys())
     assert sent == len(differing)
+
+
+def test_retry_failed_resends_what_a_new_dependency_unblocks() -> None:
+    widget = "example.com/Widget/default/w"
+    index = Index({widget: "v1", CM: "c1"})
+    session = HubSession(known={})
+    session.start(index)
+    session.next_batch(index, "1")
+    session.on_result(
+        "1",
+        [
+            ResultItem(key=widget, version="v1", outcome=FAILED, reason="NotFound"),
+            ResultItem(key=CM, version="c1", outcome=FAILED, reason="Invalid"),
+        ],
+    )
+    assert session.next_batch(index, "2") is None
+    assert session.retry_failed(lambda key: key.startswith("example.com/")) == [widget]
+    batch = session.next_batch(index, "3")
+    assert batch is not None and [e.key for e in batch.upserts] == [widget]

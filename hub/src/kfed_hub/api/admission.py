@@ -4,9 +4,11 @@ Layer: ``kfed_hub.api``, pure (values in, values out: the uid and the time are p
 no logging). Raises :class:`kfed_hub.api.errors.ApiError` with kube-apiserver's wording:
 400 BadRequest when the body does not belong at the path, 422 Invalid with one cause per field.
 
-Only what the hub must know is checked here (names, labels, ConfigMap and Secret data); the rest
-of a kind's schema is checked by each member cluster's API server, whose verdict comes back as
-that cluster's apply result. Values of Secrets never appear in a message.
+Only what the hub must know is checked here (names, labels, ConfigMap and Secret data, the parts
+of a CustomResourceDefinition the hub reads: :mod:`.crds`); the rest of a kind's schema is
+checked by each member cluster's API server, whose verdict comes back as that cluster's apply
+result. Dynamic kinds (custom resources and the like) get the name and metadata checks only.
+Values of Secrets never appear in a message.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfed_hub.api import errors
+from kfed_hub.api.crds import crd_causes
 from kfed_hub.api.errors import Cause
-from kfed_hub.api.kinds import KindInfo, find_kind
+from kfed_hub.api.kinds import CRD_GROUP, CRD_KIND, KindInfo, find_kind
 from kfed_hub.api.names import (
     config_key_problems,
     label_key_problems,
@@ -117,8 +120,10 @@ def validate(info: KindInfo, manifest: Mapping[str, Any]) -> list[Cause]:
         causes += [_invalid("metadata.name", name, p) for p in name_problems(name, info.name_rule)]
     for field in ("labels", "annotations"):
         causes += _string_map_causes(f"metadata.{field}", metadata.get(field), labels=field)
-    if info.kind in ("ConfigMap", "Secret"):
+    if info.kind in ("ConfigMap", "Secret") and info.group == "":
         causes += _data_causes(info.kind, manifest)
+    elif info.kind == CRD_KIND and info.group == CRD_GROUP:
+        causes += crd_causes(manifest)
     return causes
 
 

@@ -24,9 +24,10 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from kfed_core.conventions import SPIFFE_ADMIN_PREFIX
-from kfed_hub.api import discovery
 from kfed_hub.api.bootstrap import BootstrapHandlers
+from kfed_hub.api.catalog import KindCatalog
 from kfed_hub.api.clusters import ClusterHandlers
+from kfed_hub.api.discovery import DiscoveryHandlers
 from kfed_hub.api.errors import (
     ApiError,
     Reason,
@@ -160,11 +161,17 @@ def build_api_app(
         middlewares=[_metrics_middleware(metrics_registry), _errors, _auth],
         client_max_size=max_body_bytes,
     )
+    catalog = KindCatalog(store)  # follows the store from here on: one per application
     objects = ObjectHandlers(
-        store=store, clusters=clusters, max_body_bytes=max_body_bytes, placements=placements
+        store=store,
+        catalog=catalog,
+        clusters=clusters,
+        max_body_bytes=max_body_bytes,
+        placements=placements,
     )
+    discovery = DiscoveryHandlers(catalog)
     cluster_handlers = ClusterHandlers(clusters=clusters, max_body_bytes=max_body_bytes)
-    event_handlers = EventHandlers(store=store)
+    event_handlers = EventHandlers(store=store, catalog=catalog)
     joins = BootstrapHandlers(bootstrap=bootstrap, max_body_bytes=max_body_bytes)
     served_registry = metrics_registry or prometheus_client.REGISTRY
 
@@ -182,9 +189,9 @@ def build_api_app(
     router.add_get("/metrics", metrics)
     router.add_get("/kfed/v1/cluster-info", joins.cluster_info)
     router.add_post("/kfed/v1/join", joins.join)
-    router.add_get("/api", discovery.handle_api)
-    router.add_get("/api/v1", discovery.handle_core_v1)
-    router.add_get("/apis", discovery.handle_apis)
+    router.add_get("/api", discovery.api)
+    router.add_get("/api/v1", discovery.core_v1)
+    router.add_get("/apis", discovery.apis)
     router.add_get(f"{kfed}/clusters", cluster_handlers.list)
     router.add_get(f"{kfed}/clusters/{{name}}", cluster_handlers.get)
     router.add_patch(f"{kfed}/clusters/{{name}}", cluster_handlers.patch)
@@ -192,8 +199,8 @@ def build_api_app(
     router.add_get(f"{kfed}/events", event_handlers.list)
     router.add_get(f"{kfed}/namespaces/{{namespace}}/events", event_handlers.list)
     router.add_post(f"{kfed}/bootstraptokens", joins.create_token)
-    router.add_get("/apis/{group}", discovery.handle_group)
-    router.add_get("/apis/{group}/{version}", discovery.handle_group_version)
+    router.add_get("/apis/{group}", discovery.group)
+    router.add_get("/apis/{group}/{version}", discovery.group_version)
     router.add_route("*", "/api/v1/{tail:.+}", objects.core)
     router.add_route("*", "/apis/{group}/{version}/{tail:.+}", objects.grouped)
     return app

@@ -24,8 +24,16 @@ from aiohttp import web
 from kfed_core.keys import CORE_GROUP, ResourceKey
 from kfed_hub.api import errors
 from kfed_hub.api.admission import timestamp
+from kfed_hub.api.catalog import KindCatalog
+from kfed_hub.api.crds import version_order
 from kfed_hub.api.errors import json_response
-from kfed_hub.api.kinds import KFED_GROUP, KFED_VERSION, PREFERRED_VERSIONS, SERVED_KINDS
+from kfed_hub.api.kinds import (
+    KFED_GROUP,
+    KFED_VERSION,
+    PREFERRED_VERSIONS,
+    SERVED_KINDS,
+    KindInfo,
+)
 from kfed_hub.store.codec import event_namespace
 from kfed_hub.store.protocol import FederatedEvent, Store
 
@@ -44,23 +52,24 @@ MAX_LIMIT = 10_000
 Requirement = tuple[str, bool, str]  # field, equal (False: !=), value
 
 
-def api_version_of(key: ResourceKey) -> str:
-    """The apiVersion kfed serves the key's kind at (preferred version first)."""
-    served = [k for k in SERVED_KINDS if k.store_group == key.group and k.kind == key.kind]
+def api_version_of(key: ResourceKey, kinds: Sequence[KindInfo] = SERVED_KINDS) -> str:
+    """The apiVersion kfed serves the key's kind at among ``kinds`` (the preferred or highest
+    version first)."""
+    served = [k for k in kinds if k.store_group == key.group and k.kind == key.kind]
     preferred = PREFERRED_VERSIONS.get(key.api_group)
-    served.sort(key=lambda k: k.version != preferred)
+    served.sort(key=lambda k: (k.version != preferred, version_order(k.version)))
     if served:
         return served[0].api_version
     return "v1" if key.group == CORE_GROUP else key.group
 
 
-def event_object(event: FederatedEvent) -> dict[str, Any]:
-    """The Kubernetes-style ``Event`` of one federated event."""
+def event_object(event: FederatedEvent, kinds: Sequence[KindInfo] = SERVED_KINDS) -> dict[str, Any]:
+    """The Kubernetes-style ``Event`` of one federated event (``kinds``: the served kinds)."""
     key = event.key
     if key is None:
         involved = {"apiVersion": API_VERSION, "kind": "Cluster", "name": event.cluster}
     else:
-        involved = {"apiVersion": api_version_of(key), "kind": key.kind, "name": key.name}
+        involved = {"apiVersion": api_version_of(key, kinds), "kind": key.kind, "name": key.name}
         if key.namespace:
             involved["namespace"] = key.namespace
     source = {"component": SOURCE}
@@ -146,8 +155,9 @@ def _limit(text: str | None) -> int:
 class EventHandlers:
     """GET (list) of events, in every namespace or in one."""
 
-    def __init__(self, *, store: Store) -> None:
+    def __init__(self, *, store: Store, catalog: KindCatalog | None = None) -> None:
         self._store = store
+        self._catalog = catalog  # None: the built-in kinds only
 
     async def list(self, request: web.Request) -> web.Response:
         query = request.query
@@ -166,7 +176,11 @@ class EventHandlers:
             # Filters the store does not know are applied here, so ask it for enough.
             limit=MAX_LIMIT if requirements else limit,
         )
-        items = [event_object(event) for event in found]
+        kinds: Sequence[KindInfo] = SERVED_KINDS
+        if self._catalog is not None:
+            await self._catalog.load()
+            kinds = self._catalog.served()
+        items = [event_object(event, kinds) for event in found]
         items = [item for item in items if selected(item, requirements)][-limit:]
         return json_response(
             {"apiVersion": API_VERSION, "kind": "EventList", "metadata": {}, "items": items}

@@ -7,6 +7,11 @@ so that discovery lists them.
 Legacy ``extensions/v1beta1`` kinds are served as they are, under their own group, so that the
 2016 walk-through's manifests are accepted unchanged; translating them to current versions is
 the planning layer's job.
+
+This table holds the built-in kinds only. Any other kind of a named group is served as a
+dynamic kind (custom resources and kinds kfed has no special handling for); the API's
+:mod:`.catalog` adds those at run time, with the plural :func:`guess_plural` derives or the one
+a federated CustomResourceDefinition names.
 """
 
 from __future__ import annotations
@@ -73,6 +78,25 @@ class KindInfo:
         return f"{base}/{self.plural}"
 
 
+def guess_plural(kind: str) -> str:
+    """The plural Kubernetes derives from a kind when nothing names one.
+
+    The rule of apimachinery's ``meta.UnsafeGuessKindToResource`` (what kubectl and client-go
+    fall back to): lowercase; ``...endpoints`` stays as it is; a final ``s`` takes ``es``; a
+    final ``y`` becomes ``ies``; anything else takes ``s``. So ``CronTab`` → ``crontabs``,
+    ``Ingress`` → ``ingresses``, ``Policy`` → ``policies``, but ``Moose`` → ``mooses``: a kind
+    with an irregular plural needs its CustomResourceDefinition federated to be served there.
+    """
+    lowered = kind.lower()
+    if not lowered or lowered.endswith("endpoints"):
+        return lowered
+    if lowered.endswith("s"):
+        return lowered + "es"
+    if lowered.endswith("y"):
+        return lowered[:-1] + "ies"
+    return lowered + "s"
+
+
 def _kind(
     group: str,
     version: str,
@@ -82,12 +106,11 @@ def _kind(
     short: tuple[str, ...] = (),
     rule: NameRule = NameRule.SUBDOMAIN,
 ) -> KindInfo:
-    plural = kind.lower() + ("es" if kind.endswith("s") else "s")
     return KindInfo(
         group=group,
         version=version,
         kind=kind,
-        plural=plural,
+        plural=guess_plural(kind),
         singular=kind.lower(),
         namespaced=namespaced,
         short_names=short,
@@ -97,6 +120,8 @@ def _kind(
 
 KFED_GROUP = "kfed.io"
 KFED_VERSION = "v1alpha1"
+CRD_GROUP = "apiextensions.k8s.io"
+CRD_KIND = "CustomResourceDefinition"
 
 SERVED_KINDS: tuple[KindInfo, ...] = (
     _kind("", "v1", "Namespace", namespaced=False, short=("ns",), rule=NameRule.LABEL),
@@ -107,6 +132,7 @@ SERVED_KINDS: tuple[KindInfo, ...] = (
     _kind("apps", "v1", "Deployment", short=("deploy",)),
     _kind("apps", "v1", "ReplicaSet", short=("rs",)),
     _kind("networking.k8s.io", "v1", "Ingress", short=("ing",)),
+    _kind(CRD_GROUP, "v1", CRD_KIND, namespaced=False, short=("crd", "crds")),
     _kind("extensions", "v1beta1", "Deployment", short=("deploy",)),
     _kind("extensions", "v1beta1", "ReplicaSet", short=("rs",)),
     _kind("extensions", "v1beta1", "Ingress", short=("ing",)),
@@ -147,6 +173,7 @@ PREFERRED_VERSIONS: dict[str, str] = {
     "": "v1",
     "apps": "v1",
     "networking.k8s.io": "v1",
+    CRD_GROUP: "v1",
     "extensions": "v1beta1",
     KFED_GROUP: KFED_VERSION,
 }
@@ -165,21 +192,6 @@ def find_kind(api_version: str, kind: str) -> KindInfo | None:
     return _BY_KIND.get((api_version, kind))
 
 
-def group_versions() -> dict[str, list[str]]:
-    """Every served group ("" for core) with its versions, in table order."""
-    found: dict[str, list[str]] = {}
-    for info in SERVED_KINDS:
-        versions = found.setdefault(info.group, [])
-        if info.version not in versions:
-            versions.append(info.version)
-    return found
-
-
-def kinds_in(group: str, version: str) -> list[KindInfo]:
-    """The kinds of one group version, in table order."""
-    return [k for k in SERVED_KINDS if k.group == group and k.version == version]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResourcePath:
     """What a path below a group version names: a collection, or one object."""
@@ -189,12 +201,8 @@ class ResourcePath:
     name: str | None  # None: the collection
 
 
-def parse_resource_path(group: str, version: str, tail: str) -> ResourcePath | None:
-    """Parse ``[namespaces/{ns}/]{plural}[/{name}]``; None if it names no served resource.
-
-    A namespaced kind may be listed without a namespace (all namespaces) but its objects are
-    only addressed inside one; a cluster-scoped kind is never addressed inside a namespace.
-    """
+def split_tail(tail: str) -> tuple[str | None, str, str | None] | None:
+    """``[namespaces/{ns}/]{plural}[/{name}]`` as (namespace, plural, name); None if malformed."""
     parts = tail.split("/")
     if any(not part for part in parts):
         return None
@@ -203,12 +211,30 @@ def parse_resource_path(group: str, version: str, tail: str) -> ResourcePath | N
         namespace, parts = parts[1], parts[2:]
     if len(parts) > 2:
         return None
-    info = find_resource(group, version, parts[0])
-    if info is None or not info.federated:
-        return None
-    name = parts[1] if len(parts) == 2 else None
+    return namespace, parts[0], parts[1] if len(parts) == 2 else None
+
+
+def resource_path(info: KindInfo, namespace: str | None, name: str | None) -> ResourcePath | None:
+    """The path's target if its scope fits the kind; None otherwise.
+
+    A namespaced kind may be listed without a namespace (all namespaces) but its objects are
+    only addressed inside one; a cluster-scoped kind is never addressed inside a namespace.
+    """
     if namespace is not None and not info.namespaced:
         return None
     if namespace is None and info.namespaced and name is not None:
         return None
     return ResourcePath(info=info, namespace=namespace, name=name)
+
+
+def parse_resource_path(group: str, version: str, tail: str) -> ResourcePath | None:
+    """Parse ``[namespaces/{ns}/]{plural}[/{name}]``; None if it names no built-in federated
+    resource (see :func:`resource_path` for the scope rules)."""
+    parsed = split_tail(tail)
+    if parsed is None:
+        return None
+    namespace, plural, name = parsed
+    info = find_resource(group, version, plural)
+    if info is None or not info.federated:
+        return None
+    return resource_path(info, namespace, name)

@@ -6,8 +6,13 @@ pure :mod:`kfed_hub.api.admission`, writes through the :class:`~kfed_hub.store.p
 and answers the served form of :mod:`kfed_hub.api.status`. Store errors are translated to
 Status errors here; this module never builds an HTTP status itself.
 
-Deleting with ``propagationPolicy=Orphan`` (:mod:`.deletion`) deletes the federated object but
-leaves the member clusters' copies, released from kfed (for a Namespace, the objects in it too).
+Kinds come from the :class:`~kfed_hub.api.catalog.KindCatalog` (built-in and dynamic kinds); a
+create at a path it does not serve yet may make a new dynamic kind known (:mod:`.dynamic`).
+
+Deleting a Namespace deletes the federated objects in it; deleting a CustomResourceDefinition
+deletes the federated objects of the kind it defines (member clusters do the same with theirs).
+With ``propagationPolicy=Orphan`` (:mod:`.deletion`) those deletions leave the member clusters'
+copies, released from kfed.
 
 Concurrency: updates without a client precondition still use the revision they read as the
 store's precondition, and retry a few times if another write came in between, so a concurrent
@@ -26,11 +31,13 @@ from typing import Any
 from aiohttp import web
 
 from kfed_core.keys import CORE_GROUP, ResourceKey
-from kfed_hub.api import admission, errors
+from kfed_hub.api import admission, dynamic, errors
 from kfed_hub.api.bodies import MERGE_PATCH, read_object, read_optional_object
+from kfed_hub.api.catalog import KindCatalog
+from kfed_hub.api.crds import defined_kind
 from kfed_hub.api.deletion import delete_options
 from kfed_hub.api.errors import ApiError, Reason, json_response
-from kfed_hub.api.kinds import KindInfo, ResourcePath, find_resource, parse_resource_path
+from kfed_hub.api.kinds import CRD_GROUP, CRD_KIND, KindInfo, ResourcePath
 from kfed_hub.api.selectors import SelectorError, parse_selector, selects
 from kfed_hub.api.status import served_object, served_objects
 from kfed_hub.ports import ClusterDirectory, Placements
@@ -62,6 +69,7 @@ class ObjectHandlers:
         self,
         *,
         store: Store,
+        catalog: KindCatalog,
         clusters: ClusterDirectory,
         max_body_bytes: int,
         placements: Placements | None = None,
@@ -69,6 +77,7 @@ class ObjectHandlers:
         new_uid: Callable[[], str] = _new_uid,
     ) -> None:
         self._store = store
+        self._catalog = catalog
         self._clusters = clusters
         self._placements = placements
         self._limit = max_body_bytes
@@ -87,20 +96,20 @@ class ObjectHandlers:
     async def _dispatch(
         self, request: web.Request, group: str, version: str, tail: str
     ) -> web.Response:
-        target = parse_resource_path(group, version, tail)
-        if target is None:
-            other = find_resource(group, version, tail.split("/")[0])
-            if other is not None and not other.federated:  # the hub's own kinds
-                raise errors.method_not_allowed(
-                    f"the server does not allow {request.method} on {other.qualified_plural}"
-                )
-            raise errors.resource_not_found()
+        await self._catalog.load()
         method = request.method
+        target = self._catalog.parse(group, version, tail)
+        if target is None:
+            where = dynamic.new_collection(method, group, version, tail)
+            body = await read_object(request, self._limit)
+            info = dynamic.new_kind(self._catalog, where, body)
+            target = ResourcePath(info=info, namespace=where.namespace, name=None)
+            return await self._create(target, body)
         if target.name is None:
             if method in ("GET", "HEAD"):
                 return await self._list(request, target)
             if method == "POST":
-                return await self._create(request, target)
+                return await self._create(target, await read_object(request, self._limit))
         else:
             if method in ("GET", "HEAD"):
                 return await self._get(target)
@@ -167,14 +176,13 @@ class ObjectHandlers:
         if await self._store.get_object(_namespace_key(namespace)) is None:
             raise errors.not_found("namespaces", namespace)
 
-    async def _create(self, request: web.Request, target: ResourcePath) -> web.Response:
+    async def _create(self, target: ResourcePath, body: dict[str, Any]) -> web.Response:
         info = target.info
         if info.namespaced and target.namespace is None:
             raise errors.method_not_allowed(
                 f"{info.qualified_plural} are created in a namespace: POST them to "
                 f"{info.collection_path('{namespace}')}"
             )
-        body = await read_object(request, self._limit)
         manifest = admission.prepare_create(
             info, body, namespace=target.namespace, uid=self._new_uid(), now=self._clock()
         )
@@ -254,7 +262,14 @@ class ObjectHandlers:
         if expected is not None and expected != existing.revision:
             raise errors.modified(info.plural, key.name, group=info.group)
         if is_namespace:
-            await self._delete_contents(key.name, orphan=orphan)
+            await self._delete_contents(await self._store.list_objects(namespace=key.name), orphan)
+        elif info.group == CRD_GROUP and info.kind == CRD_KIND:
+            group_kind = defined_kind(existing.manifest)
+            if group_kind is not None:
+                group, kind = group_kind
+                await self._delete_contents(
+                    await self._store.list_objects(group=group, kind=kind), orphan
+                )
         try:
             deleted = await self._store.delete_object(
                 key, expected_revision=expected, orphan=orphan
@@ -265,8 +280,8 @@ class ObjectHandlers:
             raise errors.modified(info.plural, key.name, group=info.group) from None
         return json_response(await self._served(deleted))
 
-    async def _delete_contents(self, namespace: str, *, orphan: bool) -> None:
-        for stored in await self._store.list_objects(namespace=namespace):
+    async def _delete_contents(self, contents: list[StoredObject], orphan: bool) -> None:
+        for stored in contents:
             try:
                 await self._store.delete_object(stored.key, orphan=orphan)
             except NotFound:

@@ -1,10 +1,12 @@
 """``kfed apply|create|delete -f FILE|DIR`` and ``kfed delete KIND NAME``.
 
 Layer: the CLI shell over :class:`kfed_hub.client.HubClient`. Every file is read and every
-object mapped to a resource the hub serves before the first request: a malformed file or an
-unknown kind stops the command with nothing sent. Then each object is sent in file order; a
-refused object is reported (``Error from server (Reason): ...``) and the rest still go, and the
-exit code is 1 if any was refused, as with kubectl.
+object mapped to a resource before the first request: a malformed file, or a core or ``kfed.io``
+kind the hub does not serve, stops the command with nothing sent. A kind of any other group is
+mapped even when the hub has not seen it yet (:meth:`.resources.ResourceMap.resolve`): the hub
+propagates any kind, and a CustomResourceDefinition in the same files names its plural and
+scope. Then each object is sent in file order; a refused object is reported (``Error from server
+(Reason): ...``) and the rest still go, and the exit code is 1 if any was refused, as kubectl's.
 
 ``apply`` creates what is missing and replaces what differs (``configured``); an object whose
 desired content already matches is left alone (``unchanged``). ``delete --cascade`` takes
@@ -25,7 +27,7 @@ from typing import Any
 from kfed_hub.cli.common import add_namespace, fail, server_error, with_client
 from kfed_hub.cli.manifests import Document, ManifestError, load_documents
 from kfed_hub.cli.objects import get_object
-from kfed_hub.cli.resources import Resource, ResourceMap
+from kfed_hub.cli.resources import RESERVED_GROUPS, Resource, ResourceMap, crd_resources
 from kfed_hub.client import HubApiError, HubClient
 from kfed_hub.desired import desired_manifest
 
@@ -45,6 +47,7 @@ def plan(documents: list[Document], resources: ResourceMap, namespace: str | Non
     """Map every document to a served resource; raises :class:`ManifestError` on the first that
     cannot be (so that nothing is sent)."""
     planned = []
+    taught = crd_resources(document.manifest for document in documents)
     for document in documents:
         manifest = copy.deepcopy(document.manifest)
         metadata = manifest.setdefault("metadata", {})
@@ -52,12 +55,12 @@ def plan(documents: list[Document], resources: ResourceMap, namespace: str | Non
             raise ManifestError(f'error validating "{document.source}": metadata must be a mapping')
         name, given = str(metadata.get("name") or ""), str(metadata.get("namespace") or "")
         api_version, kind = str(manifest["apiVersion"]), str(manifest["kind"])
-        resource = resources.for_kind(api_version, kind)
+        resource = resources.resolve(api_version, kind, taught)
         if resource is None or "update" not in resource.verbs:
             raise ManifestError(
                 f'resource mapping not found for name: "{name}" namespace: "{given}" from '
                 f'"{document.source}": no matches for kind "{kind}" in version "{api_version}"\n'
-                f"kfed federates: {_federated(resources)}"
+                + _federated(resources, kind)
             )
         target: str | None = None
         if resource.namespaced:
@@ -83,9 +86,21 @@ def plan(documents: list[Document], resources: ResourceMap, namespace: str | Non
     return planned
 
 
-def _federated(resources: ResourceMap) -> str:
-    kinds = [f"{r.api_version} {r.kind}" for r in resources.all() if "update" in r.verbs]
-    return ", ".join(kinds)
+def _federated(resources: ResourceMap, kind: str) -> str:
+    if kind == "Pod":
+        return (
+            "kfed federates workloads, not pods: pods belong to member clusters; federate a "
+            "Deployment or a ReplicaSet (`kfed get pods --clusters` shows their pods)"
+        )
+    core = [
+        f"{r.api_version} {r.kind}"
+        for r in resources.all()
+        if r.group in RESERVED_GROUPS and "update" in r.verbs
+    ]
+    return (
+        f"kfed federates these core kinds: {', '.join(core)}; kinds of named groups (apps/v1 "
+        "StatefulSet, custom resources ...) are propagated as they are"
+    )
 
 
 def _apply_one(client: HubClient, item: Planned) -> str:

@@ -5,16 +5,38 @@ Layer: the CLI shell. Like kubectl, the CLI does not hard-code kinds: it asks th
 singular and short names (``cm``, ``deploy``, ``rs``, ``ns`` ...), optionally qualified by group
 (``replicasets.extensions``), to resources. When several groups serve one name (apps and the
 legacy extensions), the current group comes first and legacy ones last.
+
+A manifest's kind maps to a resource even when discovery does not list it (a custom resource
+the hub has not seen yet, a StatefulSet ...), as the hub serves any kind of a named group
+(:meth:`ResourceMap.resolve`), in this order: the resource a CustomResourceDefinition among the
+same files defines (what the hub serves once they are applied); the one discovery lists; the
+plural and scope discovery lists for the kind at another version; the plural Kubernetes derives
+from the kind (``guess_plural``), namespaced. Namespaced because most custom resources are and
+nothing here can know better: a kind is known to be cluster-scoped only from its CRD (federated,
+or in the files), so a cluster-scoped custom resource needs its CRD federated first or in the same
+files. Core (``v1``) and ``kfed.io`` kinds are only ever the ones discovery lists.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kfed_hub.api.crds import kinds_of_crd
+from kfed_hub.api.kinds import (
+    CRD_GROUP,
+    CRD_KIND,
+    KFED_GROUP,
+    OBJECT_VERBS,
+    KindInfo,
+    guess_plural,
+)
 from kfed_hub.client import HubClient
 
 LEGACY_GROUPS = ("extensions",)
+RESERVED_GROUPS = ("", KFED_GROUP)  # groups whose kinds are only those discovery lists
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +75,30 @@ class Resource:
 
     def names(self) -> set[str]:
         return {self.plural, self.singular, self.kind.lower(), *self.short_names}
+
+
+def _from_info(info: KindInfo) -> Resource:
+    return Resource(
+        group=info.group,
+        version=info.version,
+        kind=info.kind,
+        plural=info.plural,
+        singular=info.singular,
+        namespaced=info.namespaced,
+        short_names=info.short_names,
+        verbs=info.verbs,
+    )
+
+
+def crd_resources(manifests: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Resource]:
+    """The resources the CustomResourceDefinitions among ``manifests`` define, by (apiVersion,
+    kind); the first CRD of a kind wins."""
+    found: dict[tuple[str, str], Resource] = {}
+    for manifest in manifests:
+        if manifest.get("apiVersion") == f"{CRD_GROUP}/v1" and manifest.get("kind") == CRD_KIND:
+            for info in kinds_of_crd(manifest):
+                found.setdefault((info.api_version, info.kind), _from_info(info))
+    return found
 
 
 def _resources(document: Any, group: str, version: str) -> list[Resource]:
@@ -105,6 +151,36 @@ class ResourceMap:
             if resource.api_version == api_version and resource.kind == kind:
                 return resource
         return None
+
+    def resolve(
+        self,
+        api_version: str,
+        kind: str,
+        taught: Mapping[tuple[str, str], Resource] | None = None,
+    ) -> Resource | None:
+        """The resource a manifest goes to (see the module docstring); ``taught``: what the
+        CRDs among the same files define (:func:`crd_resources`). None for a core or
+        ``kfed.io`` kind that discovery does not list."""
+        taught = taught or {}
+        # The files' CRD first: it is what the hub will serve once they are applied.
+        found = taught.get((api_version, kind)) or self.for_kind(api_version, kind)
+        if found is not None:
+            return found
+        group, _, version = api_version.rpartition("/")
+        if group in RESERVED_GROUPS:
+            return None
+        for known in [*taught.values(), *self.all()]:
+            if known.group == group and known.kind == kind:
+                return dataclasses.replace(known, version=version)
+        return Resource(
+            group=group,
+            version=version,
+            kind=kind,
+            plural=guess_plural(kind),
+            singular=kind.lower(),
+            namespaced=True,
+            verbs=OBJECT_VERBS,
+        )
 
     def lookup(self, name: str) -> list[Resource]:
         """Resources a kind name may mean (``cm``, ``rs.apps``, ``deployments``), best first;

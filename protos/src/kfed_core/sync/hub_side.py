@@ -12,7 +12,7 @@ batch is built, so the newest version of each key always wins.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -202,6 +202,15 @@ class HubSession:
             unanswered=tuple(unanswered),
             unexpected=tuple(unexpected),
         )
+
+    def retry_failed(self, should_retry: Callable[[str], bool]) -> list[str]:
+        """Forget failures of the keys ``should_retry`` picks (something they depended on now
+        exists, e.g. the CRD of a custom resource) so they are sent again; returns those keys."""
+        keys = [key for key in self._failed if should_retry(key)]
+        for key in keys:
+            del self._failed[key]
+        self._dirty.update(keys)
+        return keys
 
     def abandon_in_flight(self) -> None:
         """Forget the batch in flight (its result will never come); its keys are examined again."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -155,3 +155,29 @@ async def placed_api(
     client = await start_client(certificates, app, certificates.admin)
     yield client
     await client.close()
+
+
+@pytest.fixture
+async def restarted_api(
+    certificates: Certificates,
+    store: MemoryStore,
+    clusters: FakeClusterDirectory,
+    bootstrap: FakeBootstrap,
+) -> AsyncIterator[Callable[[], Awaitable[Client]]]:
+    """Starts a new API application on the same store, as after a restart of the hub."""
+    started: list[Client] = []
+
+    async def start() -> Client:
+        app = build_api_app(
+            store=store,
+            clusters=clusters,
+            bootstrap=bootstrap,
+            metrics_registry=CollectorRegistry(),
+            max_body_bytes=LIMIT,
+        )
+        started.append(await start_client(certificates, app, certificates.admin))
+        return started[-1]
+
+    yield start
+    for client in started:
+        await client.close()

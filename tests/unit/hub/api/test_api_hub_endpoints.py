@@ -113,7 +113,7 @@ async def test_discovery_lists_the_served_kinds(api: Client) -> None:
     assert set(by_name) == {"namespaces", "configmaps", "secrets", "serviceaccounts", "services"}
     _, groups = await send(api, "GET", "/apis")
     names = [g["name"] for g in groups["groups"]]
-    assert names == ["apps", "networking.k8s.io", "extensions", "kfed.io"]
+    assert names == ["apps", "networking.k8s.io", "apiextensions.k8s.io", "extensions", "kfed.io"]
     _, legacy = await send(api, "GET", "/apis/extensions/v1beta1")
     assert {r["kind"] for r in legacy["resources"]} == {"Deployment", "ReplicaSet", "Ingress"}
     status, _ = await send(api, "GET", "/apis/example.com/v1")
