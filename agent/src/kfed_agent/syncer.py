@@ -307,9 +307,13 @@ class Session:
         status = report.observed_status(live)
         if live.get("kind") in WORKLOAD_KINDS:
             self.workloads[key] = live
+            status = {
+                **(status or {}),
+                "kfedDesiredReplicas": int((live.get("spec") or {}).get("replicas", 1)),
+            }
             pods = self.pod_summaries.get(key)
             if pods is not None:
-                status = {**(status or {}), "kfedPods": pods}
+                status["kfedPods"] = pods
         encoded = json.dumps(status, sort_keys=True).encode() if status else b""
         if self.reported_status.get(key) == encoded:
             return

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,11 +42,18 @@ def _observed(status: Mapping[str, Any] | None) -> Observed:
     status = status or {}
     pods = status.get("kfedPods") or []
     unschedulable = sum(1 for pod in pods if pod.get("reason") == "Unschedulable")
+    desired = status.get("kfedDesiredReplicas")
     return Observed(
         ready_replicas=int(status.get("readyReplicas") or 0),
         replicas=int(status.get("replicas") or 0),
         unschedulable=unschedulable,
+        desired=int(desired) if isinstance(desired, int) else None,
     )
+
+
+CAPACITY_MEMORY = 300.0
+"""Seconds a cluster's measured capacity for a workload is remembered after its pods stopped
+being unschedulable (Federation v1 forgot it at once, which made spreading swing)."""
 
 
 def _entry(key: str, manifest: Mapping[str, Any]) -> DesiredEntry:
@@ -74,6 +82,9 @@ class Reconciler:
     _full: bool = False
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _known_clusters: set[str] = field(default_factory=set)
+    _capacity: dict[str, dict[str, tuple[int, float]]] = field(default_factory=dict)
+    _status: dict[str, str] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
     _ready: dict[str, bool] = field(default_factory=dict)
 
     # -- inputs ---------------------------------------------------------------------------
@@ -90,8 +101,12 @@ class Reconciler:
             self.index.set_orphaned(str(orphan), True)
         for state in await self.store.object_states():
             if state.key.kind in WORKLOAD_KINDS and state.status is not None:
-                self._observed.setdefault(str(state.key), {})[state.cluster] = _observed(
-                    state.status
+                seen = _observed(state.status)
+                self._observed.setdefault(str(state.key), {})[state.cluster] = seen
+                # After a restart, what each cluster was last asked to run stands in for the
+                # assignments the hub forgot: nothing moves, nothing is scaled to zero.
+                self._assigned.setdefault(str(state.key), {})[state.cluster] = (
+                    seen.desired if seen.desired is not None else seen.replicas
                 )
         self._plan_all_now()
 
@@ -125,9 +140,10 @@ class Reconciler:
     def on_cluster_status(self, cluster: str, status: str, message: str) -> None:
         """Registry listener: a cluster's status changed (Ready, NotReady, Offline)."""
         ready = status == "Ready"
-        was = self._ready.get(cluster)
         self._ready[cluster] = ready
-        if was is not None and was != ready and self.record is not None:
+        was = self._status.get(cluster)
+        self._status[cluster] = status
+        if was != status and (was is not None or ready) and self.record is not None:
             self.record(
                 type="Normal" if ready else "Warning",
                 reason=f"Cluster{status}",
@@ -144,6 +160,12 @@ class Reconciler:
         per_cluster = self._observed.setdefault(str(key), {})
         previous = per_cluster.get(cluster)
         per_cluster[cluster] = seen
+        if seen.unschedulable > 0:
+            fits = max(0, (seen.desired or seen.replicas) - seen.unschedulable)
+            self._capacity.setdefault(str(key), {})[cluster] = (
+                fits,
+                self.clock() + CAPACITY_MEMORY,
+            )
         if previous is None or previous.unschedulable != seen.unschedulable:
             self._mark(str(key))
 
@@ -209,11 +231,18 @@ class Reconciler:
             return
         resource_key, manifest, revision = entry
         assigned = self._assigned.get(key, {})
+        now = self.clock()
+        remembered = self._capacity.get(key, {})
+        for cluster in [c for c, (_, until) in remembered.items() if until < now]:
+            del remembered[cluster]
+        before = self._placements.get(key)
         context = Context(
             clusters=facts,
             observed=self._observed.get(key, {}),
             assigned=assigned,
+            capacity={c: fits for c, (fits, _) in remembered.items()},
             followers=self._followers(key),
+            previous_clusters=before.clusters if before is not None else None,
         )
         try:
             plan = plan_object(manifest, key=resource_key, context=context)
@@ -261,6 +290,7 @@ class Reconciler:
         previous = self._placements.pop(key, None)
         self._assigned.pop(key, None)
         self._built.pop(key, None)
+        self._capacity.pop(key, None)
         self._observed.pop(key, None)
         for dependency in self._depends_on.pop(key, frozenset()):
             users = self._dependents.get(str(dependency))
@@ -314,12 +344,13 @@ class Reconciler:
         if current.replicas is not None and (
             previous is None or previous.replicas != current.replicas
         ):
-            spread = ", ".join(f"{c}={n}" for c, n in sorted(current.replicas.items()))
+            running = {c: n for c, n in sorted(current.replicas.items()) if n}
+            spread = ", ".join(f"{c}={n}" for c, n in running.items()) or "none"
             total = sum(current.replicas.values())
             self._event(
                 "Normal",
                 "Scheduled",
-                f"{total} replicas in {len(current.replicas)} clusters: {spread}"
+                f"{total} replicas in {len(running)} clusters: {spread}"
                 + (f"; {current.unplaced} could not be placed" if current.unplaced else ""),
                 key,
             )
@@ -337,7 +368,8 @@ class Reconciler:
                 self._event("Normal", "Translated", note, key)
         for cluster, why in current.explanations.items():
             before = previous.explanations.get(cluster, "") if previous else ""
-            if why.startswith("not Ready") and not before.startswith("not Ready"):
+            kept = (current.replicas or {}).get(cluster, 0)
+            if why.startswith("not Ready") and not before.startswith("not Ready") and kept:
                 ready = [c for c, n in (current.replicas or {}).items() if n and c != cluster]
                 self._event(
                     "Warning",

@@ -79,9 +79,11 @@ class ClusterRegistry:
     _status_listeners: list[StatusListener] = field(default_factory=list)
     _connected: set[str] = field(default_factory=set)
     _change_listeners: list[Callable[[str], None]] = field(default_factory=list)
+    _started: float = 0.0
 
     async def load(self) -> None:
         """Read joined clusters and revoked serials from the store."""
+        self._started = self.clock()
         self._records = {record.name: record for record in await self.store.list_clusters()}
         self._revoked = set(await self.store.revoked_serials())
 
@@ -238,9 +240,14 @@ class ClusterRegistry:
             labels[PROVIDER] = provider
             labels = {k: v for k, v in labels.items() if v}
             labels.update(view.labels)
-            found.append(
-                ClusterFacts(name=name, labels=labels, ready=view.status is ClusterStatus.READY)
-            )
+            # A hub that has just started has not heard from anyone yet: it keeps the plan for a
+            # cluster whose agent has not reconnected, until the offline grace period has passed,
+            # instead of failing over from every cluster at once.
+            waiting = (
+                live is None or live.last_heard is None
+            ) and self.clock() - self._started < self.policy.offline_after
+            ready = view.status is ClusterStatus.READY or waiting
+            found.append(ClusterFacts(name=name, labels=labels, ready=ready))
         return found
 
     async def set_cluster_labels(self, name: str, changes: Mapping[str, str | None]) -> ClusterView:

@@ -114,6 +114,7 @@ class Hub:
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
+        self._grace: asyncio.TimerHandle | None = None
 
     @classmethod
     async def start(cls, settings: HubSettings) -> Hub:
@@ -161,10 +162,14 @@ class Hub:
             facts=registry.facts,
             record=recorder.record,
         )
+        registry.add_status_listener(reconciler.on_cluster_status)
         registry.evaluate()
         await reconciler.load()
         registry.add_change_listener(reconciler.on_cluster_change)
-        registry.add_status_listener(reconciler.on_cluster_status)
+        # When the start-up grace ends, clusters still silent lose their "waiting" benefit.
+        self._grace = asyncio.get_running_loop().call_later(
+            settings.health.offline_after + 0.1, reconciler.on_cluster_change, ""
+        )
         sink = StateSink(store=store)
         store.add_listener(reconciler.on_change)
         store.add_listener(self._forget_states)
@@ -271,6 +276,8 @@ class Hub:
         """Stop serving: end streams, close listeners, flush and close the store."""
         if self._stopped.is_set():
             return
+        if self._grace is not None:
+            self._grace.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,3 +216,51 @@ def test_agent_sigkill_the_standby_takes_over(procs: Processes, fleet: FleetThre
         )
     finally:
         east.close()
+
+
+def test_a_hub_restart_moves_no_replicas(procs: Processes, fleet: FleetThread) -> None:
+    readers = {name: client.AppsV1Api(_Core(fleet, name).api) for name in NAMES}
+
+    def spread() -> dict[str, int]:
+        found = {}
+        for name, apps in readers.items():
+            try:
+                found[name] = apps.read_namespaced_replica_set("web", "default").spec.replicas
+            except client.ApiException:
+                found[name] = -1
+        return found
+
+    try:
+        with HubClient.from_config(str(procs.tmp / "kfedconfig")) as hub:
+            hub.request(
+                "POST",
+                "/apis/apps/v1/namespaces/default/replicasets",
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "metadata": {"name": "web"},
+                    "spec": {
+                        "replicas": 6,
+                        "selector": {"matchLabels": {"app": "web"}},
+                        "template": {
+                            "metadata": {"labels": {"app": "web"}},
+                            "spec": {"containers": [{"name": "w", "image": "nginx"}]},
+                        },
+                    },
+                },
+            )
+        even = dict.fromkeys(NAMES, 2)
+        wait_until(lambda: spread() == even, what="2 replicas in each cluster")
+        procs.kill_hub()
+        procs.start_hub()
+        wait_until(
+            lambda: procs.cluster_table() == dict.fromkeys(NAMES, "Ready"),
+            what="agents back after the hub restart",
+        )
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:  # watch for any swing while the hub settles
+            assert spread() == even
+            time.sleep(0.1)
+    finally:
+        for apps in readers.values():
+            apps.api_client.close()

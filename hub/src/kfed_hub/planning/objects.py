@@ -40,6 +40,7 @@ class Observed:
     ready_replicas: int = 0
     replicas: int = 0
     unschedulable: int = 0
+    desired: int | None = None  # the member object's spec.replicas, when reported
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,9 +61,14 @@ class Context:
     clusters: Sequence[ClusterFacts]
     observed: Mapping[str, Observed] = field(default_factory=dict)
     assigned: Mapping[str, int] = field(default_factory=dict)
-    """Replicas the hub last asked each cluster to run (empty after a hub restart: then the
-    replicas the clusters report stand in). Scheduling keeps these where it can, and a cluster
-    that is not Ready keeps its own."""
+    """Replicas the hub last asked each cluster to run (after a hub restart, seeded from what
+    the clusters last reported). Scheduling keeps these where it can, and a cluster that is not
+    Ready keeps its own."""
+    capacity: Mapping[str, int] = field(default_factory=dict)
+    """Replicas each cluster was found to fit (remembered for a while after its pods stopped
+    being unschedulable, so that spreading does not swing back and forth)."""
+    previous_clusters: tuple[str, ...] | None = None
+    """Where the object was placed before; kept when its placement annotations turn invalid."""
     followers: frozenset[str] = frozenset()  # clusters that workloads using this object land in
 
 
@@ -94,8 +100,9 @@ def plan_object(manifest: Mapping[str, Any], *, key: ResourceKey, context: Conte
         if missing:
             problems.append(f"placed in clusters that have not joined: {', '.join(missing)}")
     except PlacementError as exc:
-        problems.append(str(exc))
-        chosen = []
+        kept = list(context.previous_clusters or ())
+        problems.append(f"{exc} (keeping the previous placement)" if kept else str(exc))
+        chosen = kept
     placed = sorted(set(chosen) | (context.followers & by_name.keys()))
     counts: dict[str, int] | None = None
     explanations: dict[str, str] = {}
@@ -167,7 +174,10 @@ def _schedule(
         clusters=ready,
         preferences=preferences,
         current=current,
-        capacity=_capacity(observed),
+        capacity={
+            **_capacity(observed),
+            **{c: n for c, n in context.capacity.items() if c in ready},
+        },
         key=str(key),
     )
     counts = {c: plan.counts.get(c, 0) for c in ready}

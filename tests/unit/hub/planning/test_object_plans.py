@@ -136,3 +136,22 @@ def test_workload_dependencies_are_reported() -> None:
     assert ResourceKey(group="core", kind="ConfigMap", namespace="default", name="site") in (
         plan.dependencies
     )
+
+
+def test_a_broken_placement_annotation_keeps_the_previous_placement() -> None:
+    broken = replica_set(2, {"kfed.io/cluster-selector": "region in (unclosed"})
+    context = Context(clusters=CLUSTERS, previous_clusters=("east", "west"))
+    plan = plan_object(broken, key=KEY, context=context)
+    assert sorted(plan.manifests) == ["east", "west"]
+    assert "keeping the previous placement" in plan.placement.problems[0]
+
+
+def test_remembered_capacity_keeps_replicas_from_swinging_back() -> None:
+    context = Context(clusters=CLUSTERS, capacity={"east": 1})
+    preferences = json.dumps(
+        {"rebalance": True, "clusters": {"east": {"weight": 4}, "*": {"weight": 1}}}
+    )
+    manifest = replica_set(6, {"federation.kubernetes.io/replica-set-preferences": preferences})
+    plan = plan_object(manifest, key=KEY, context=context)
+    counts = replicas_of(plan)
+    assert counts["east"] == 1 and sum(counts.values()) == 6
