@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.kfed-installed
 PKGS   := protos hub agent plugins/local
 PYPROJECTS := $(foreach p,$(PKGS),$(p)/pyproject.toml)
 
-.PHONY: setup test test-fast test-all lint typecheck layers sim bench bench-sim bench-sync bench-planning bench-failover clean
+.PHONY: setup test test-fast test-all lint typecheck layers sim bench bench-sim bench-sync bench-planning bench-failover bench-glb clean
 
 setup: $(STAMP)
 
@@ -50,7 +50,7 @@ sim: $(STAMP)
 #   make bench-sync SYNC_BENCH_ARGS="--quick"      (also: --json FILE, --clusters N,N, --seed S)
 SYNC_BENCH_ARGS ?=
 
-bench: bench-sim bench-sync bench-planning bench-failover
+bench: bench-sim bench-sync bench-planning bench-failover bench-glb
 
 bench-sim: $(STAMP)
 	$(BIN)/python bench/sim_bench.py
@@ -67,6 +67,11 @@ bench-planning: $(STAMP)
 # the hub's default health timings (about 40 seconds).
 bench-failover: $(STAMP)
 	$(BIN)/python -m bench.failover_bench
+
+# The local provider's global load balancer: proxy overhead against direct requests, and
+# failover of a client when its closest cluster is lost (about a minute).
+bench-glb: $(STAMP)
+	$(BIN)/python bench/glb_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
