@@ -25,7 +25,7 @@ from kfed_hub.api.bodies import MERGE_PATCH, read_object
 from kfed_hub.api.errors import Cause, json_response
 from kfed_hub.api.kinds import KFED_GROUP, KFED_VERSION
 from kfed_hub.api.names import label_key_problems, label_value_problems
-from kfed_hub.api.selectors import SelectorError, parse_selector, selects
+from kfed_hub.planning.selectors import SelectorError, parse_selector
 from kfed_hub.ports import Capacity, ClusterDirectory, ClusterView
 from kfed_hub.store.protocol import NotFound
 
@@ -152,12 +152,12 @@ class ClusterHandlers:
     async def list(self, request: web.Request) -> web.Response:
         try:
             selector = parse_selector(request.query.get("labelSelector", ""))
-        except SelectorError as exc:
-            raise errors.bad_request(str(exc)) from None
+        except SelectorError as exc:  # kube-apiserver's wording, then where and why
+            raise errors.bad_request(f"unable to parse requirement: {exc}") from None
         items = [
             cluster_object(view)
             for view in self._clusters.list_clusters()
-            if selects(selector, view.labels)
+            if selector.matches(view.labels)
         ]
         return json_response(
             {"apiVersion": API_VERSION, "kind": "ClusterList", "metadata": {}, "items": items}

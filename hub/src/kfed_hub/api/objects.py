@@ -38,8 +38,8 @@ from kfed_hub.api.crds import defined_kind
 from kfed_hub.api.deletion import delete_options
 from kfed_hub.api.errors import ApiError, Reason, json_response
 from kfed_hub.api.kinds import CRD_GROUP, CRD_KIND, KindInfo, ResourcePath
-from kfed_hub.api.selectors import SelectorError, parse_selector, selects
 from kfed_hub.api.status import served_object, served_objects
+from kfed_hub.planning.selectors import SelectorError, parse_selector
 from kfed_hub.ports import ClusterDirectory, Placements
 from kfed_hub.store.protocol import Conflict, NotFound, Store, StoredObject
 
@@ -147,12 +147,12 @@ class ObjectHandlers:
             raise errors.method_not_allowed("the kfed hub does not serve watches yet")
         try:
             selector = parse_selector(request.query.get("labelSelector", ""))
-        except SelectorError as exc:
-            raise errors.bad_request(str(exc)) from None
+        except SelectorError as exc:  # kube-apiserver's wording, then where and why
+            raise errors.bad_request(f"unable to parse requirement: {exc}") from None
         objects = await self._store.list_objects(
             group=info.store_group, kind=info.kind, namespace=target.namespace
         )
-        chosen = [o for o in objects if selects(selector, _labels(o.manifest))]
+        chosen = [o for o in objects if selector.matches(_labels(o.manifest))]
         items = await served_objects(
             chosen, store=self._store, clusters=self._clusters, placements=self._placements
         )
