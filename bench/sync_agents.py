@@ -57,6 +57,15 @@ AnswerCallback = Callable[["LightAgent", float, Plan], None]
 """Called with the agent, the time the result was written and the batch it answered."""
 
 
+async def _hang_up(call: aio.Call | None, channel: aio.Channel | None) -> None:
+    """Cancel a stream and close its channel (either may be absent)."""
+    if call is not None:
+        call.cancel()
+    if channel is not None:
+        with contextlib.suppress(Exception):
+            await channel.close()
+
+
 class LightAgent:
     """One member cluster's agent, applying into memory. ``open`` it, then ``serve`` it."""
 
@@ -176,13 +185,8 @@ class LightAgent:
             await asyncio.sleep(self.heartbeat_interval)
 
     async def close(self) -> None:
-        if self._call is not None:
-            self._call.cancel()
-            self._call = None
-        if self._channel is not None:
-            with contextlib.suppress(Exception):
-                await self._channel.close()
-            self._channel = None
+        await _hang_up(self._call, self._channel)
+        self._call, self._channel = None, None
 
 
 RawCallback = Callable[["RawClient", float, bytes], None]
@@ -249,10 +253,5 @@ class RawClient:
             await asyncio.sleep(self.heartbeat_interval)
 
     async def close(self) -> None:
-        if self._call is not None:
-            self._call.cancel()
-            self._call = None
-        if self._channel is not None:
-            with contextlib.suppress(Exception):
-                await self._channel.close()
-            self._channel = None
+        await _hang_up(self._call, self._channel)
+        self._call, self._channel = None, None

@@ -4,7 +4,8 @@ desired state in the :class:`~kfed_hub.desired_index.DesiredIndex`.
 Layer: ``kfed_hub`` service; the decisions themselves are pure (:mod:`kfed_hub.planning`).
 Runs on the event loop: triggers (an object written, a cluster joining, leaving, relabelled,
 turning NotReady or Ready, pods that cannot be scheduled) mark work, and one task plans it,
-coalescing bursts (``debounce``). A full re-plan yields to the loop every few objects.
+coalescing bursts (a full re-plan waits `debounce` for more cluster changes; object changes do
+not wait). A full re-plan yields to the loop every few objects.
 
 Failover: a cluster that is not Ready keeps its desired state as it was (kfed never deletes
 anything in a cluster because it lost contact) while its replicas are planned onto the Ready
@@ -180,10 +181,13 @@ class Reconciler:
     # -- the planning task ----------------------------------------------------------------
 
     async def run(self) -> None:
-        """Plan whatever was marked, coalescing bursts."""
+        """Plan whatever was marked, coalescing bursts. Object changes are planned at once
+        (marks made before this task runs are planned together); only a full re-plan waits
+        ``debounce`` for more cluster changes, so one API write is not delayed."""
         while True:
             await self._wake.wait()
-            await asyncio.sleep(self.debounce)
+            if self._full:
+                await asyncio.sleep(self.debounce)
             self._wake.clear()
             if self._full:
                 self._full = False
