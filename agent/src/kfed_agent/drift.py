@@ -3,15 +3,24 @@
 Layer: ``kfed_agent`` pure core. The live object may carry more than kfed applied (server
 defaults, fields other managers own, status); drift is only a field kfed set that now has another
 value or is missing. Lists are compared element by element in order, each element as a subset,
-because the API server defaults fields inside list elements (containers, ports).
+because the API server defaults fields inside list elements (containers, ports). ``.status`` is
+never drift: the one status kfed writes itself (a member Ingress's global address, see
+:func:`with_global_address`) goes through the status subresource and is compared here too.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 from typing import Any
 
-from kfed_core.conventions import KEY_ANNOTATION, MANAGED_BY_LABEL, VERSION_ANNOTATION
+from kfed_core.addresses import load_balancer_ingress
+from kfed_core.conventions import (
+    GLOBAL_ADDRESS_ANNOTATION,
+    KEY_ANNOTATION,
+    MANAGED_BY_LABEL,
+    VERSION_ANNOTATION,
+)
 
 _IGNORED_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields")
 
@@ -68,3 +77,30 @@ def drifted(applied: dict[str, Any] | None, live: dict[str, Any]) -> bool:
     trimmed["metadata"] = metadata
     trimmed.pop("status", None)
     return not holds(trimmed, live)
+
+
+def global_load_balancer(live: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``status.loadBalancer`` a member Ingress shows when the hub gave it a global address
+    (annotation ``kfed.io/global-address``): ``ip`` for an IP address, ``hostname`` otherwise,
+    with ``ports`` when the address has one (see :func:`kfed_core.addresses.load_balancer_ingress`,
+    which the hub uses for the federated Ingress too). None for any other object, or without
+    the annotation: then the status is not kfed's."""
+    group = str(live.get("apiVersion", "")).partition("/")[0]
+    if live.get("kind") != "Ingress" or group != "networking.k8s.io":
+        return None
+    annotations = (live.get("metadata") or {}).get("annotations") or {}
+    address = str(annotations.get(GLOBAL_ADDRESS_ANNOTATION) or "").strip()
+    if not address:
+        return None
+    return {"ingress": [load_balancer_ingress(address)]}
+
+
+def with_global_address(live: dict[str, Any]) -> dict[str, Any] | None:
+    """A copy of ``live`` whose status shows its global address, to write through the status
+    subresource; None when there is nothing to write (no address, or it is shown already)."""
+    wanted = global_load_balancer(live)
+    if wanted is None or (live.get("status") or {}).get("loadBalancer") == wanted:
+        return None
+    updated = copy.deepcopy(live)
+    updated["status"] = {**(updated.get("status") or {}), "loadBalancer": wanted}
+    return updated

@@ -7,6 +7,7 @@ resourceVersions, watch fan-out, faults) in :mod:`kfed_agent.fake_kube_state`::
     kube = FakeKubeApi()
     kube.put(node)                                   # fixtures, status included
     kube.fail_next("ConfigMap", "settings", KubeError("boom", status=500, reason="InternalError"))
+    await kube.replace_status(ingress)               # writes .status only (PUT .../status)
     kube.set_reachable(False)                        # every call: KubeUnreachable
     assert ("apply", "core/ConfigMap/default/settings") in kube.calls
 """
@@ -133,6 +134,35 @@ class FakeKubeApi(FakeClusterState):
         obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         obj["metadata"]["uid"] = old["metadata"]["uid"]
         obj["metadata"]["generation"] = old["metadata"].get("generation", 1)
+        if obj == old:
+            return copy.deepcopy(old)
+        return self._store(ident, obj)
+
+    async def replace_status(self, manifest: Mapping[str, Any]) -> Manifest:
+        resource, ident = self._target("replace_status", manifest)
+        old = self._objects.get(ident)
+        where = f'{resource.plural}.{resource.group or "core"} "{ident[3]}"'
+        if old is None:
+            raise KubeError(
+                f"replace the status of {ident[1]}: {where} not found",
+                status=404,
+                reason="NotFound",
+            )
+        wanted = str((manifest.get("metadata") or {}).get("resourceVersion") or "")
+        if wanted and wanted != old["metadata"]["resourceVersion"]:
+            raise KubeError(
+                f"replace the status of {ident[1]}: Operation cannot be fulfilled on {where}: the "
+                "object has been modified; please apply your changes to the latest version and "
+                "try again",
+                status=409,
+                reason="Conflict",
+            )
+        # The status subresource writes only status: spec and metadata stay as stored.
+        obj = copy.deepcopy(old)
+        if "status" in manifest:
+            obj["status"] = copy.deepcopy(manifest["status"])
+        else:
+            obj.pop("status", None)
         if obj == old:
             return copy.deepcopy(old)
         return self._store(ident, obj)

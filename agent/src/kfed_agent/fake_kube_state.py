@@ -2,9 +2,10 @@
 
 Layer: ``kfed_agent`` test double (see :mod:`kfed_agent.fake_kube` for the verbs); the agent itself
 never uses it. It behaves like an API server where it matters to kfed: namespaced
-objects need their namespace, resourceVersions grow, a stale ``replace`` fails with ``Conflict``,
-deleting a Namespace deletes its objects, applying a CRD serves its kind, watches see changes
-(selector watches see objects enter and leave). Server-side apply is approximated: the applied
+objects need their namespace, resourceVersions grow, a stale ``replace`` (or ``replace_status``,
+which writes only ``.status``) fails with ``Conflict``, deleting a Namespace deletes its
+objects, applying a CRD serves its kind, watches see changes (selector watches see objects enter
+and leave). Server-side apply is approximated: the applied
 top-level fields, labels and annotations replace the stored ones, and those the same field
 manager applied before but no longer does are removed; ``force`` is implied.
 
@@ -145,7 +146,7 @@ class FakeClusterState:
         times: int = 1,
     ) -> None:
         """The next ``times`` calls touching ``kind``/``name`` (None: any) with ``verb`` (apply,
-        get, create, replace, delete, list, watch; None: any) raise ``error``."""
+        get, create, replace, replace_status, delete, list, watch; None: any) raise ``error``."""
         self._failures.append(Failure(error=error, verb=verb, kind=kind, name=name, times=times))
 
     def set_reachable(self, reachable: bool) -> None:

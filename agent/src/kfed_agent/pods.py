@@ -1,5 +1,6 @@
 """Pods of the workloads kfed manages, summarised for the hub (``kfed get pods --clusters``) and
-for capacity (pods that cannot be scheduled).
+for capacity (pods that cannot be scheduled); and the ready endpoints of the Services kfed
+manages, which the hub's ingress controller weighs each cluster's backend by.
 
 Layer: ``kfed_agent`` pure core: values in, values out.
 """
@@ -74,3 +75,31 @@ def workload_pods(
     ]
     chosen.sort(key=lambda p: str(p["name"]))
     return chosen[:MAX_PODS]
+
+
+def service_selector(service: Mapping[str, Any]) -> dict[str, str]:
+    """A Service's ``spec.selector`` (empty for a Service without one: its endpoints are managed
+    by hand, so kfed cannot count them)."""
+    selector = (service.get("spec") or {}).get("selector") or {}
+    return {str(k): str(v) for k, v in selector.items()}
+
+
+def _ready(pod: Mapping[str, Any]) -> bool:
+    return _condition(pod, "Ready").get("status") == "True"
+
+
+def ready_endpoints(service: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]) -> int:
+    """How many pods in the Service's namespace its selector picks (every selector label equal)
+    that are Ready and not terminating: the endpoints traffic can reach. 0 without a selector."""
+    selector = service_selector(service)
+    if not selector:
+        return 0
+    namespace = (service.get("metadata") or {}).get("namespace") or "default"
+    return sum(
+        1
+        for pod in pods
+        if (pod.get("metadata") or {}).get("namespace") == namespace
+        and (pod.get("metadata") or {}).get("deletionTimestamp") is None
+        and _selected(pod, selector)
+        and _ready(pod)
+    )

@@ -132,6 +132,13 @@ class KubeApi(Protocol):
         with reason ``Conflict``: the optimistic concurrency leader election relies on."""
         ...
 
+    async def replace_status(self, manifest: Mapping[str, Any]) -> Manifest:
+        """Replace the object's status through its ``status`` subresource (PUT .../status):
+        only ``.status`` changes, spec and metadata are kept as stored. ``NotFound`` when the
+        object is absent; with ``metadata.resourceVersion`` set, a stale version fails with
+        reason ``Conflict`` (re-read and try again)."""
+        ...
+
     async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> bool:
         """Delete with background propagation; False if it was already absent (or its kind is
         no longer served, so no such object can exist)."""

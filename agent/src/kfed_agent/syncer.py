@@ -7,6 +7,11 @@ below is touched only from its tasks.
 What survives a reconnect is only what the cluster itself holds: at every session start the agent
 lists the objects carrying kfed's ownership label and rebuilds ``{key → version}`` from their
 annotations, so a reconnect re-applies nothing unchanged and needs no local disk.
+
+For the hub's federated ingress, the status it reports of a Service with a selector carries
+``kfedReadyEndpoints`` (re-reported as pods change), and a member Ingress annotated with
+``kfed.io/global-address`` gets that address written into its status (the status subresource:
+neither drift nor a reason to re-apply).
 """
 
 from __future__ import annotations
@@ -21,10 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfed_agent import apply, report
-from kfed_agent.drift import drifted, marker_version
+from kfed_agent.drift import drifted, marker_version, with_global_address
 from kfed_agent.link import Endpoint, LinkError, SyncLink, open_link
 from kfed_agent.metrics import AgentMetrics
-from kfed_agent.pods import workload_pods
+from kfed_agent.pods import ready_endpoints, service_selector, workload_pods
 from kfed_agent.ports import KubeApi, KubeError, KubeUnreachable
 from kfed_core import rpc
 from kfed_core.conventions import (
@@ -32,6 +37,7 @@ from kfed_core.conventions import (
     KEY_ANNOTATION,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
+    READY_ENDPOINTS_STATUS,
     VERSION_ANNOTATION,
 )
 from kfed_core.keys import ResourceKey
@@ -115,6 +121,8 @@ class Session:
         self.last_health: rpc.ClusterHealth | None = None
         self.workloads: dict[str, dict[str, Any]] = {}  # key -> live ReplicaSet/Deployment
         self.pod_summaries: dict[str, list[dict[str, Any]]] = {}
+        self.services: dict[str, dict[str, Any]] = {}  # key -> live Service with a selector
+        self.endpoint_counts: dict[str, int] = {}  # key -> its ready endpoints, last counted
 
     async def _health(self) -> rpc.ClusterHealth:
         version, nodes, pods = await asyncio.gather(
@@ -125,12 +133,19 @@ class Session:
         return _health_message(value)
 
     def _refresh_pods(self, pods: list[dict[str, Any]]) -> None:
-        """Re-report a workload's status when its pods changed (they do not change the
-        workload object itself: a pod that cannot be scheduled, say)."""
+        """Re-report a workload's or a Service's status when its pods changed (they do not
+        change the object itself: a pod that cannot be scheduled, or becomes ready, say)."""
         for key, live in list(self.workloads.items()):
             summaries = workload_pods(live, pods)
             if self.pod_summaries.get(key) != summaries:
                 self.pod_summaries[key] = summaries
+                held = self.state.known.get(key)
+                if held is not None:
+                    self._observe(key, held, live)
+        for key, live in list(self.services.items()):
+            count = ready_endpoints(live, pods)
+            if self.endpoint_counts.get(key) != count:
+                self.endpoint_counts[key] = count
                 held = self.state.known.get(key)
                 if held is not None:
                     self._observe(key, held, live)
@@ -208,6 +223,7 @@ class Session:
             self.applying[key] = upsert.version
             try:
                 live = await self.kube.apply(prepared, field_manager=FIELD_MANAGER, force=True)
+                live = await self._show_global_address(key, live)
             except KubeUnreachable:
                 raise
             except KubeError as exc:
@@ -240,6 +256,8 @@ class Session:
             self.applied.pop(name, None)
             self.workloads.pop(name, None)
             self.pod_summaries.pop(name, None)
+            self.services.pop(name, None)
+            self.endpoint_counts.pop(name, None)
             api_version = _api_version(removal, self.api_versions)
             try:
                 if name in orphans:
@@ -303,7 +321,8 @@ class Session:
 
     def _observe(self, key: str, version: str, live: dict[str, Any]) -> None:
         """Queue the object's observed status if it changed since the last report (for
-        workloads with their pods under ``kfedPods``)."""
+        workloads with their pods under ``kfedPods``, for Services with a selector with their
+        ready endpoints, once counted, under ``kfedReadyEndpoints``)."""
         status = report.observed_status(live)
         if live.get("kind") in WORKLOAD_KINDS:
             self.workloads[key] = live
@@ -314,6 +333,17 @@ class Session:
             pods = self.pod_summaries.get(key)
             if pods is not None:
                 status["kfedPods"] = pods
+        elif live.get("kind") == "Service" and live.get("apiVersion") == "v1":
+            selector = service_selector(live)
+            if selector != service_selector(self.services.get(key) or {}):
+                self.endpoint_counts.pop(key, None)  # counted for another selector
+            if selector:
+                self.services[key] = live
+            else:
+                self.services.pop(key, None)
+            count = self.endpoint_counts.get(key)
+            if count is not None:
+                status = {**(status or {}), READY_ENDPOINTS_STATUS: count}
         encoded = json.dumps(status, sort_keys=True).encode() if status else b""
         if self.reported_status.get(key) == encoded:
             return
@@ -346,10 +376,41 @@ class Session:
                 elif drifted(self.applied.get(key), live):
                     await self._repair(key)
                 else:
-                    self._observe(key, held, live)
+                    self._observe(key, held, await self._show_global_address(key, live))
         finally:
             if isinstance(events, AsyncGenerator):
                 await events.aclose()
+
+    async def _show_global_address(self, key: str, live: dict[str, Any]) -> dict[str, Any]:
+        """Write the global address the hub annotated a member Ingress with into its status,
+        if it is not shown there yet; after a Conflict, once more from a fresh read. Returns the
+        object as it now is. A failure is only logged, as the object itself was applied; the
+        next watch event of the Ingress (a change, a resumed watch) tries again."""
+        try:
+            for attempt in range(2):
+                updated = with_global_address(live)
+                if updated is None:
+                    break
+                try:
+                    return await self.kube.replace_status(updated)
+                except KubeError as exc:
+                    if exc.reason != "Conflict" or attempt:
+                        raise
+                meta = live.get("metadata") or {}
+                fresh = await self.kube.get(
+                    str(live.get("apiVersion", "")),
+                    str(live.get("kind", "")),
+                    str(meta.get("namespace") or ""),
+                    str(meta.get("name", "")),
+                )
+                if fresh is None:
+                    break
+                live = fresh
+        except KubeUnreachable:
+            raise
+        except KubeError as exc:
+            log.warning("could not write the global address into the status of %s: %s", key, exc)
+        return live
 
     async def _confirm_lost(self, key: str, seen: dict[str, Any], why: str) -> None:
         """An event says the object is gone or lost kfed's marks; events can lag behind our own

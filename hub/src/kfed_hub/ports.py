@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from kfed_core.keys import ResourceKey
+from kfed_hub.ingress.state import IngressLoadBalancer
 
 
 class ClusterStatus(enum.StrEnum):
@@ -92,6 +93,14 @@ class ObjectPlacement:
     versions: Mapping[str, str] = field(default_factory=dict)
     """Per cluster, the content version the hub wants there (it differs between clusters when
     replicas or overrides do); a cluster is current when it holds this version."""
+
+
+class IngressStatuses(Protocol):
+    """The ingress controller's view of federated Ingresses' global load balancers."""
+
+    def load_balancer(self, key: ResourceKey) -> IngressLoadBalancer | None:
+        """The Ingress's load balancer state, or None when the controller has none (yet)."""
+        ...
 
 
 class Placements(Protocol):

@@ -15,6 +15,7 @@ clusters; see :mod:`kfed_hub.planning.objects`.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import time
@@ -62,6 +63,24 @@ def _entry(key: str, manifest: Mapping[str, Any]) -> DesiredEntry:
     return DesiredEntry(key, version_of(raw), raw)
 
 
+def _annotated(
+    manifests: Mapping[str, dict[str, Any]], extra: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Copies of the member manifests with ``extra`` annotations (one copy per distinct
+    manifest: clusters that share one keep sharing)."""
+    copies: dict[int, dict[str, Any]] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for cluster, manifest in manifests.items():
+        copied = copies.get(id(manifest))
+        if copied is None:
+            copied = copy.deepcopy(manifest)
+            metadata = copied.setdefault("metadata", {})
+            metadata["annotations"] = {**(metadata.get("annotations") or {}), **extra}
+            copies[id(manifest)] = copied
+        out[cluster] = copied
+    return out
+
+
 @dataclass(slots=True)
 class Reconciler:
     """See the module docstring. Create, :meth:`load`, then run :meth:`run` as a task."""
@@ -87,6 +106,9 @@ class Reconciler:
     _status: dict[str, str] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
     _ready: dict[str, bool] = field(default_factory=dict)
+    member_annotations: Callable[[ResourceKey], Mapping[str, str]] | None = None
+    """Annotations to add to an Ingress's member copies (the ingress controller's global
+    address); :meth:`refresh` re-plans an object when they change."""
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -169,6 +191,10 @@ class Reconciler:
             )
         if previous is None or previous.unschedulable != seen.unschedulable:
             self._mark(str(key))
+
+    def refresh(self, key: ResourceKey) -> None:
+        """Plan ``key`` again (what :attr:`member_annotations` returns for it changed)."""
+        self._mark(str(key))
 
     def placement(self, key: ResourceKey) -> ObjectPlacement | None:
         """The current decision for ``key`` (the API's :class:`~kfed_hub.ports.Placements`)."""
@@ -255,13 +281,16 @@ class Reconciler:
             self._event("Warning", "PlanFailed", f"planning failed: {exc}", resource_key)
             return
         previous = self._placements.get(key)
+        extra = self._member_annotations(resource_key)
+        if extra:
+            plan = dataclasses.replace(plan, manifests=_annotated(plan.manifests, extra))
         entries: dict[int, DesiredEntry] = {}
         placed = set(plan.placement.clusters)
         # Serialising every cluster's manifest is most of a re-plan's cost: reuse the entry
         # when the object's revision and the cluster's replica count are what they were (not
         # for objects with overrides, whose content depends on the cluster's labels).
         annotations = (manifest.get("metadata") or {}).get("annotations") or {}
-        cacheable = OVERRIDES_ANNOTATION not in annotations
+        cacheable = OVERRIDES_ANNOTATION not in annotations and not extra
         built = self._built.setdefault(key, {})
         for facts_of in facts:
             cluster = facts_of.name
@@ -287,6 +316,11 @@ class Reconciler:
         self._track_dependencies(key, resource_key, plan.dependencies, previous, current)
         self._report(resource_key, previous, current, plan.notes)
         self.metrics.desired_objects.set(len(self._objects))
+
+    def _member_annotations(self, key: ResourceKey) -> Mapping[str, str]:
+        if self.member_annotations is None or key.kind != "Ingress":
+            return {}
+        return self.member_annotations(key)
 
     def _unplace(self, key: str, facts: list[ClusterFacts]) -> None:
         for facts_of in facts:

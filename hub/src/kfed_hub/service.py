@@ -20,15 +20,18 @@ import datetime as dt
 import logging
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from kfed_core import rpc, tls
+from kfed_core.keys import ResourceKey
+from kfed_core.plugins import PluginHost
 from kfed_hub import __version__
 from kfed_hub.api.app import build_api_app
 from kfed_hub.bootstrap import HubBootstrap
@@ -36,6 +39,10 @@ from kfed_hub.cliconfig import save_config
 from kfed_hub.desired_index import DesiredIndex
 from kfed_hub.events import EventRecorder
 from kfed_hub.health import HealthPolicy
+from kfed_hub.ingress.controller import IngressController
+from kfed_hub.ingress.providers import ProviderMetricsCollector, ProviderPool
+from kfed_hub.ingress.settings import IngressSettings, PluginSettings
+from kfed_hub.ingress.state import IngressMetrics
 from kfed_hub.metrics import HubMetrics
 from kfed_hub.pki import HubPki
 from kfed_hub.ports import Bootstrap, ClusterInfo, IssuedToken, JoinGrant
@@ -75,6 +82,8 @@ class HubSettings:
     max_body_bytes: int = 3 * 1024 * 1024
     extra_hosts: tuple[str, ...] = field(default=())
     """More names for the serving certificate."""
+    plugins: PluginSettings = PluginSettings()
+    ingress: IngressSettings = IngressSettings()
 
 
 class _NotifyingBootstrap:
@@ -100,8 +109,10 @@ class _NotifyingBootstrap:
 class Hub:
     """A running hub. ``await Hub.start(settings)``, then :meth:`wait` or :meth:`stop`."""
 
-    def __init__(self, settings: HubSettings) -> None:
+    def __init__(self, settings: HubSettings, plugin_host: PluginHost | None = None) -> None:
         self.settings = settings
+        self.plugin_host = plugin_host
+        self.ingress: IngressController | None = None
         self.metrics = HubMetrics.create()
         self.store: Store | None = None
         self.pki: HubPki | None = None
@@ -117,8 +128,10 @@ class Hub:
         self._grace: asyncio.TimerHandle | None = None
 
     @classmethod
-    async def start(cls, settings: HubSettings) -> Hub:
-        hub = cls(settings)
+    async def start(cls, settings: HubSettings, *, plugin_host: PluginHost | None = None) -> Hub:
+        """Start a hub. ``plugin_host``: plugins to use instead of loading the allowed
+        ``kfed.plugins`` entry points (tests register in-memory providers this way)."""
+        hub = cls(settings, plugin_host)
         try:
             await hub._start()
         except BaseException:
@@ -162,17 +175,24 @@ class Hub:
             facts=registry.facts,
             record=recorder.record,
         )
+        ingress = await self._start_ingress(store, reconciler, registry, recorder)
         registry.add_status_listener(reconciler.on_cluster_status)
         registry.evaluate()
         await reconciler.load()
         registry.add_change_listener(reconciler.on_cluster_change)
+        registry.add_change_listener(ingress.on_cluster_change)
         # When the start-up grace ends, clusters still silent lose their "waiting" benefit.
         self._grace = asyncio.get_running_loop().call_later(
             settings.health.offline_after + 0.1, reconciler.on_cluster_change, ""
         )
         sink = StateSink(store=store)
         store.add_listener(reconciler.on_change)
+        store.add_listener(ingress.on_change)
         store.add_listener(self._forget_states)
+
+        def observe(cluster: str, key: ResourceKey, status: Mapping[str, Any] | None) -> None:
+            reconciler.on_observed(cluster, key, status)
+            ingress.on_observed(cluster, key, status)
 
         # gRPC Sync server (mutual TLS required by the credentials).
         self._grpc = server = aio.server(options=rpc.SERVER_OPTIONS)
@@ -185,7 +205,7 @@ class Hub:
             policy=settings.health,
             settings=settings.stream,
             hub_version=__version__,
-            observer=reconciler.on_observed,
+            observer=observe,
             record=recorder.record,
         )
         rpc.add_sync_servicer(server, service)
@@ -226,6 +246,7 @@ class Hub:
             metrics_registry=self.metrics.registry,
             max_body_bytes=settings.max_body_bytes,
             placements=reconciler,
+            ingresses=ingress,
         )
         ssl_context: ssl.SSLContext = tls.server_ssl_context(
             cert_pem=pki.serving.cert_pem,
@@ -244,6 +265,7 @@ class Hub:
             asyncio.create_task(self._evaluate_health(), name="cluster-health"),
             asyncio.create_task(reconciler.run(), name="reconciler"),
             asyncio.create_task(recorder.run(), name="events"),
+            asyncio.create_task(ingress.run(), name="ingress"),
         ]
         for path in (data / "admin.kfedconfig", *settings.cli_config_paths):
             await asyncio.to_thread(
@@ -255,6 +277,44 @@ class Hub:
                 key_pem=pki.admin.key_pem,
             )
         log.info("hub serving: API %s, Sync %s", self.api_url, self.sync_target)
+
+    async def _start_ingress(
+        self,
+        store: Store,
+        reconciler: Reconciler,
+        registry: ClusterRegistry,
+        recorder: EventRecorder,
+    ) -> IngressController:
+        """The plugin host (the allowed entry points, loaded off the loop) and the federated
+        Ingress controller, wired to the reconciler and the registry."""
+        settings = self.settings
+        host = self.plugin_host
+        if host is None:
+            host = await asyncio.to_thread(PluginHost, allow=list(settings.plugins.allow))
+            self.plugin_host = host
+        for failure in host.errors:
+            log.warning("plugin %s: %s", failure.plugin, failure.message)
+        pool = ProviderPool(host, settings.ingress, settings.data_dir)
+        self.metrics.registry.register(ProviderMetricsCollector(pool))
+        self.ingress = ingress = IngressController(
+            store=store,
+            placements=reconciler,
+            facts=registry.facts,
+            pool=pool,
+            settings=settings.ingress,
+            metrics=IngressMetrics.create(self.metrics.registry),
+            record=recorder.record,
+            refresh_member=reconciler.refresh,
+        )
+        reconciler.member_annotations = ingress.member_annotations
+
+        def cluster_status(cluster: str, status: str, message: str) -> None:
+            ingress.on_cluster_change(cluster)
+            host.notify_cluster_status_changed(cluster, status, message)
+
+        registry.add_status_listener(cluster_status)
+        await ingress.load()
+        return ingress
 
     def _forget_states(self, change: ObjectChange) -> None:
         if change.after is None and self.store is not None:
@@ -281,6 +341,8 @@ class Hub:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.ingress is not None:
+            await self.ingress.close()
         if self.registry is not None:
             self.registry.close_all("ShuttingDown", "the hub is stopping; reconnect later")
         if self._grpc is not None:

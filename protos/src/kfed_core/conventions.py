@@ -32,3 +32,12 @@ AGENT_NAMESPACE = "kfed-system"
 """Namespace of the agent's Lease (leader election) in a member cluster."""
 
 AGENT_LEASE_NAME = "kfed-agent"
+
+GLOBAL_ADDRESS_ANNOTATION = "kfed.io/global-address"
+"""On a member cluster's copy of a federated Ingress: the global load balancer's address (an IP
+or a host name). The hub sets it once the Ingress's provider has one; the agent writes it into
+the member Ingress's ``status.loadBalancer.ingress``, so every cluster shows the one address."""
+
+READY_ENDPOINTS_STATUS = "kfedReadyEndpoints"
+"""In a Service's status as its agent reports it (never written to the cluster): how many ready
+pods the Service's selector picks, the capacity the hub weighs that cluster's backend by."""

@@ -196,6 +196,16 @@ class RealKubeApi:
             body=dict(manifest),
         )
 
+    async def replace_status(self, manifest: Mapping[str, Any]) -> Manifest:
+        resource, namespace, name = await self._resource_of(manifest)
+        return await self._http.request(
+            "PUT",
+            object_path(resource, namespace, name) + "/status",
+            action=f"replace the status of {resource.kind} {_where(namespace, name)}",
+            query=[("fieldValidation", self._field_validation)],
+            body=dict(manifest),
+        )
+
     async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> bool:
         try:
             resource = await self.resource_for(api_version, kind)

@@ -24,7 +24,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from kfed_core.addresses import load_balancer_ingress as global_ingress_item
 from kfed_core.keys import CORE_GROUP, ResourceKey
+from kfed_hub.ingress.state import CONDITION as LB_CONDITION
+from kfed_hub.ingress.state import IngressLoadBalancer
 from kfed_hub.ports import ObjectPlacement
 
 SCHEDULED = "Scheduled"
@@ -52,6 +55,40 @@ def clusters_text(count: int) -> str:
 def is_workload(key: ResourceKey) -> bool:
     """ReplicaSets and Deployments, current (apps) and legacy (extensions)."""
     return key.group in WORKLOAD_GROUPS and key.kind in WORKLOAD_KINDS
+
+
+def is_ingress(key: ResourceKey) -> bool:
+    """Ingresses, current (networking.k8s.io) and legacy (extensions)."""
+    return key.group in ("networking.k8s.io", "extensions") and key.kind == "Ingress"
+
+
+def global_load_balancer(state: IngressLoadBalancer | None) -> dict[str, Any]:
+    """A federated Ingress's ``status.loadBalancer``: its one global address, once it has one
+    (an IP as ``ip``, a DNS name as ``hostname``), never the members' own addresses."""
+    if state is None or not state.address:
+        return {}
+    return {"ingress": [global_ingress_item(state.address)]}
+
+
+def load_balancer_condition(state: IngressLoadBalancer) -> dict[str, Any]:
+    """``GlobalLoadBalancer``: True when it serves; else the reason and what to do."""
+    return {
+        "type": LB_CONDITION,
+        "status": state.condition_status(),
+        "reason": state.reason,
+        "message": state.message,
+    }
+
+
+def load_balancer_summary(state: IngressLoadBalancer) -> dict[str, Any]:
+    """``status.globalLoadBalancer``: provider, name, address and how many clusters serve."""
+    return {
+        "provider": state.provider,
+        "name": state.name,
+        "address": state.address,
+        "backends": state.backends,
+        "serving": state.serving,
+    }
 
 
 def is_service(key: ResourceKey) -> bool:

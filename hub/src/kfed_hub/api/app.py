@@ -37,7 +37,7 @@ from kfed_hub.api.errors import (
 from kfed_hub.api.events import EventHandlers
 from kfed_hub.api.kinds import KFED_GROUP, KFED_VERSION
 from kfed_hub.api.objects import ObjectHandlers
-from kfed_hub.ports import Bootstrap, ClusterDirectory, Placements
+from kfed_hub.ports import Bootstrap, ClusterDirectory, IngressStatuses, Placements
 from kfed_hub.store.protocol import Store
 
 log = logging.getLogger(__name__)
@@ -148,6 +148,7 @@ def build_api_app(
     metrics_registry: CollectorRegistry | None,
     max_body_bytes: int = 3 * 1024 * 1024,
     placements: Placements | None = None,
+    ingresses: IngressStatuses | None = None,
 ) -> web.Application:
     """The API application.
 
@@ -155,7 +156,8 @@ def build_api_app(
     None serves prometheus_client's process-wide default registry and records no API metrics.
     ``max_body_bytes`` bounds every request body (413 above it). ``placements``: the
     reconciler's decisions, shown in every served object's status; None serves objects as placed
-    in every joined cluster (a hub without placement).
+    in every joined cluster (a hub without placement). ``ingresses``: the ingress controller's
+    global load balancers, shown in federated Ingresses' status.
     """
     app = web.Application(
         middlewares=[_metrics_middleware(metrics_registry), _errors, _auth],
@@ -168,6 +170,7 @@ def build_api_app(
         clusters=clusters,
         max_body_bytes=max_body_bytes,
         placements=placements,
+        ingresses=ingresses,
     )
     discovery = DiscoveryHandlers(catalog)
     cluster_handlers = ClusterHandlers(clusters=clusters, max_body_bytes=max_body_bytes)

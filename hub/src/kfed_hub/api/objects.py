@@ -40,7 +40,7 @@ from kfed_hub.api.errors import ApiError, Reason, json_response
 from kfed_hub.api.kinds import CRD_GROUP, CRD_KIND, KindInfo, ResourcePath
 from kfed_hub.api.status import served_object, served_objects
 from kfed_hub.planning.selectors import SelectorError, parse_selector
-from kfed_hub.ports import ClusterDirectory, Placements
+from kfed_hub.ports import ClusterDirectory, IngressStatuses, Placements
 from kfed_hub.store.protocol import Conflict, NotFound, Store, StoredObject
 
 UNCHECKED_NAMESPACES = frozenset({"default"})
@@ -73,6 +73,7 @@ class ObjectHandlers:
         clusters: ClusterDirectory,
         max_body_bytes: int,
         placements: Placements | None = None,
+        ingresses: IngressStatuses | None = None,
         clock: Callable[[], dt.datetime] = _utc_now,
         new_uid: Callable[[], str] = _new_uid,
     ) -> None:
@@ -80,6 +81,7 @@ class ObjectHandlers:
         self._catalog = catalog
         self._clusters = clusters
         self._placements = placements
+        self._ingresses = ingresses
         self._limit = max_body_bytes
         self._clock = clock
         self._new_uid = new_uid
@@ -128,7 +130,11 @@ class ObjectHandlers:
 
     async def _served(self, stored: StoredObject) -> dict[str, Any]:
         return await served_object(
-            stored, store=self._store, clusters=self._clusters, placements=self._placements
+            stored,
+            store=self._store,
+            clusters=self._clusters,
+            placements=self._placements,
+            ingresses=self._ingresses,
         )
 
     async def _existing(self, info: KindInfo, key: ResourceKey) -> StoredObject:
@@ -154,7 +160,11 @@ class ObjectHandlers:
         )
         chosen = [o for o in objects if selector.matches(_labels(o.manifest))]
         items = await served_objects(
-            chosen, store=self._store, clusters=self._clusters, placements=self._placements
+            chosen,
+            store=self._store,
+            clusters=self._clusters,
+            placements=self._placements,
+            ingresses=self._ingresses,
         )
         for item in items:
             item.setdefault("apiVersion", info.api_version)

@@ -28,11 +28,19 @@ from typing import Any
 from kfed_hub.api import aggregate
 from kfed_hub.api.admission import timestamp
 from kfed_hub.desired import desired_version
-from kfed_hub.ports import ClusterDirectory, ClusterStatus, ObjectPlacement, Placements
+from kfed_hub.ingress.state import CONDITION as LB_CONDITION
+from kfed_hub.ingress.state import IngressLoadBalancer
+from kfed_hub.ports import (
+    ClusterDirectory,
+    ClusterStatus,
+    IngressStatuses,
+    ObjectPlacement,
+    Placements,
+)
 from kfed_hub.store.protocol import ClusterObjectState, Store, StoredObject
 
 PROPAGATED = "Propagated"
-_OWN_CONDITIONS = frozenset({PROPAGATED, aggregate.SCHEDULED, aggregate.AVAILABLE})
+_OWN_CONDITIONS = frozenset({PROPAGATED, aggregate.SCHEDULED, aggregate.AVAILABLE, LB_CONDITION})
 
 
 def propagation(
@@ -129,13 +137,15 @@ def decorate(
     scheduling: bool = False,
     ready: Collection[str] | None = None,
     versions: Mapping[str, str] | None = None,
+    load_balancer: IngressLoadBalancer | None = None,
 ) -> dict[str, Any]:
     """The served form: a copy of the manifest with resourceVersion and the status added.
 
     ``scheduling`` False: the hub runs without placements, so the object is placed in every
     joined cluster (``placement`` is ignored). ``ready``: clusters whose reports are current
     (default: every joined cluster). ``versions``: per cluster, the version the hub sends it
-    (default: the stored manifest's).
+    (default: the stored manifest's). ``load_balancer``: a federated Ingress's global load
+    balancer, shown as its ``status.loadBalancer`` and ``GlobalLoadBalancer`` condition.
     """
     manifest = copy.deepcopy(dict(stored.manifest))
     manifest.setdefault("metadata", {})["resourceVersion"] = str(stored.revision)
@@ -173,6 +183,11 @@ def decorate(
     if aggregate.is_service(key):
         ingress = aggregate.load_balancer_ingress(entries)
         status["loadBalancer"] = {"ingress": ingress} if ingress else {}
+    if aggregate.is_ingress(key):
+        status["loadBalancer"] = aggregate.global_load_balancer(load_balancer)
+        if load_balancer is not None:
+            conditions.append(aggregate.load_balancer_condition(load_balancer))
+            status["globalLoadBalancer"] = aggregate.load_balancer_summary(load_balancer)
     status["clusters"] = entries
     status["conditions"] = conditions
     manifest["status"] = status
@@ -190,9 +205,11 @@ def _served(
     joined: Sequence[str],
     ready: Collection[str],
     placements: Placements | None,
+    ingresses: IngressStatuses | None = None,
 ) -> dict[str, Any]:
+    lb = ingresses.load_balancer(stored.key) if ingresses is not None else None
     if placements is None:
-        return decorate(stored, states, joined, ready=ready)
+        return decorate(stored, states, joined, ready=ready, load_balancer=lb)
     placement = placements.placement(stored.key)
     return decorate(
         stored,
@@ -202,6 +219,7 @@ def _served(
         scheduling=True,
         ready=ready,
         versions=placement.versions if placement is not None else None,
+        load_balancer=lb,
     )
 
 
@@ -211,11 +229,12 @@ async def served_object(
     store: Store,
     clusters: ClusterDirectory,
     placements: Placements | None = None,
+    ingresses: IngressStatuses | None = None,
 ) -> dict[str, Any]:
     """The served form of one object."""
     joined, ready = _fleet(clusters)
     states = await store.object_states(key=stored.key)
-    return _served(stored, states, joined, ready, placements)
+    return _served(stored, states, joined, ready, placements, ingresses)
 
 
 async def served_objects(
@@ -224,6 +243,7 @@ async def served_objects(
     store: Store,
     clusters: ClusterDirectory,
     placements: Placements | None = None,
+    ingresses: IngressStatuses | None = None,
 ) -> list[dict[str, Any]]:
     """The served forms of many objects (one state query for a big list, one per object else)."""
     joined, ready = _fleet(clusters)
@@ -233,4 +253,7 @@ async def served_objects(
             states_by_key.setdefault(state.key, []).append(state)
     else:
         states_by_key = {o.key: await store.object_states(key=o.key) for o in objects}
-    return [_served(o, states_by_key.get(o.key, []), joined, ready, placements) for o in objects]
+    return [
+        _served(o, states_by_key.get(o.key, []), joined, ready, placements, ingresses)
+        for o in objects
+    ]

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import signal
 import sys
 from pathlib import Path
 
+import yaml
+
 from kfed_hub.cliconfig import default_config_path
 from kfed_hub.health import HealthPolicy
+from kfed_hub.ingress.settings import IngressSettings, PluginSettings, parse_settings
 from kfed_hub.pki import PkiError
 from kfed_hub.service import Hub, HubSettings
 from kfed_hub.store.protocol import StoreError
@@ -25,7 +29,23 @@ from kfed_hub.stream import StreamSettings
 DEFAULT_DATA_DIR = Path("~/.kfed/hub")
 
 
+def _load_settings(path: str | None) -> tuple[PluginSettings, IngressSettings]:
+    if not path:
+        return PluginSettings(), IngressSettings()
+    try:
+        text = Path(path).expanduser().read_text()
+        data = yaml.safe_load(text)
+    except OSError as exc:
+        raise ValueError(f"cannot read the settings file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"the settings file {path} is not valid YAML: {exc}") from None
+    return parse_settings(data, source=path)
+
+
 async def _serve(args: argparse.Namespace, data_dir: Path) -> int:
+    plugins, ingress = _load_settings(args.settings)
+    if args.ingress_provider:
+        ingress = dataclasses.replace(ingress, default_provider=args.ingress_provider)
     settings = HubSettings(
         data_dir=data_dir,
         api_address=args.api_addr,
@@ -34,6 +54,8 @@ async def _serve(args: argparse.Namespace, data_dir: Path) -> int:
         cli_config_paths=(default_config_path(),),
         health=HealthPolicy(heartbeat_interval=args.heartbeat_interval),
         stream=StreamSettings(agent_cert_ttl=dt.timedelta(seconds=args.agent_cert_ttl)),
+        plugins=plugins,
+        ingress=ingress,
     )
     hub = await Hub.start(settings)
     loop = asyncio.get_running_loop()
@@ -83,5 +105,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=30 * 24 * 3600,
         help="lifetime of agent certificates in seconds (default 30 days)",
+    )
+    parser.add_argument(
+        "--settings",
+        default=os.environ.get("KFED_HUB_SETTINGS", ""),
+        help="YAML file: plugin allow-list, ingress providers (see docs/federated-ingress.md)",
+    )
+    parser.add_argument(
+        "--ingress-provider",
+        default="",
+        help="the provider of federated Ingresses that choose none (default local)",
     )
     parser.set_defaults(handler=serve)

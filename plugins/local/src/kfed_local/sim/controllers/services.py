@@ -4,7 +4,10 @@ Layer: controllers. A LoadBalancer Service gets ``status.loadBalancer.ingress[0]
 cluster's own loopback address (its "cloud load balancer") and the cluster's
 :class:`~kfed_local.sim.traffic.TrafficManager` serves its ports from the ready endpoints.
 Every Ingress gets the same address in its status, as a cluster's ingress controller would
-report. Events: EnsuringLoadBalancer, EnsuredLoadBalancer, SyncLoadBalancerFailed.
+report, except one annotated ``kfed.io/global-address``: its status belongs to kfed (whose agent
+writes the federated global address there), as an Ingress of another controller's class would
+belong to that controller, so the simulator leaves it alone rather than fight kfed over it.
+Events: EnsuringLoadBalancer, EnsuredLoadBalancer, SyncLoadBalancerFailed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+from kfed_core.conventions import GLOBAL_ADDRESS_ANNOTATION
 from kfed_local.sim import objects
 from kfed_local.sim.controllers.base import Controller, ControllerContext
 from kfed_local.sim.store import Change
@@ -133,7 +137,8 @@ class ServiceController(Controller):
 
 
 class IngressController(Controller):
-    """Reports the cluster's address on every Ingress, as its ingress controller would."""
+    """Reports the cluster's address on every Ingress, as its ingress controller would, but for
+    those whose status kfed owns (annotated with a global address)."""
 
     name = "ingress"
     manager = "ingress-controller"
@@ -148,6 +153,9 @@ class IngressController(Controller):
         entry = self.api.store.get(INGRESSES, namespace, name)
         if entry is None or objects.is_terminating(entry.obj):
             return None
+        annotations = (entry.obj.get("metadata") or {}).get("annotations") or {}
+        if annotations.get(GLOBAL_ADDRESS_ANNOTATION):
+            return None  # kfed's agent writes the global address; not this controller's to set
         wanted = {"ingress": [{"ip": self.ctx.address}]}
         if (entry.obj.get("status") or {}).get("loadBalancer") == wanted:
             return None

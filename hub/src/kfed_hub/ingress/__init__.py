@@ -1,0 +1,1 @@
+"""The federated Ingress controller: global load balancers through provider plugins."""
