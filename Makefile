@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.kfed-installed
-PKGS   := protos hub agent plugins/local
+PKGS   := protos hub agent plugins/local plugins/gcp plugins/aws plugins/openstack
 PYPROJECTS := $(foreach p,$(PKGS),$(p)/pyproject.toml)
 
 .PHONY: setup test test-fast test-all lint typecheck layers sim bench bench-sim bench-sync bench-planning bench-failover bench-glb clean

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
@@ -42,13 +43,14 @@ class ProviderSettings:
 
     ``name`` is the name the started provider goes by (its ``IngressProvider.name``): usually
     the name it was registered under, but a hub may start one provider twice under two names
-    (say two GCP projects). ``options`` come from the hub's settings for that provider (project,
-    region, credentials file path, never a secret's value). ``data_dir`` is a directory the
-    provider may keep files in, or None when the hub runs without one.
+    (say two GCP projects). ``options`` come from the hub's settings file for that provider
+    (project, region, credentials file path, never a secret's value): plain YAML values, mostly
+    strings, but numbers, booleans, lists and mappings are passed as they are. ``data_dir`` is
+    a directory the provider may keep files in, or None when the hub runs without one.
     """
 
     name: str
-    options: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
     data_dir: Path | None = None
 
 

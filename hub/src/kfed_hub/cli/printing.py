@@ -166,6 +166,18 @@ def workload_cells(kind: str, desired: int, status: Any) -> list[str]:
     return []
 
 
+def ingress_cells(obj: Mapping[str, Any]) -> list[str]:
+    """kubectl's CLASS, HOSTS, ADDRESS and PORTS of an Ingress (the global address for a
+    federated one)."""
+    spec = obj.get("spec") or {}
+    klass = spec.get("ingressClassName") or "<none>"
+    hosts = [str(r.get("host")) for r in spec.get("rules") or [] if r.get("host")]
+    balancer = (obj.get("status") or {}).get("loadBalancer") or {}
+    addresses = [str(i.get("ip") or i.get("hostname")) for i in balancer.get("ingress") or [] if i]
+    ports = "80, 443" if spec.get("tls") else "80"
+    return [str(klass), ",".join(hosts) or "*", ",".join(addresses), ports]
+
+
 def object_table(
     kind: str,
     objects: Sequence[Mapping[str, Any]],
@@ -183,6 +195,8 @@ def object_table(
         headers += ["TYPE", "DATA"]
     elif kind == "Namespace":
         headers.append("STATUS")
+    elif kind == "Ingress":
+        headers += ["CLASS", "HOSTS", "ADDRESS", "PORTS"]
     headers += workload_columns(kind)
     headers.append("AGE")
     if wide:
@@ -198,6 +212,8 @@ def object_table(
             row += [str(obj.get("type") or "Opaque"), str(len(obj.get("data") or {}))]
         elif kind == "Namespace":
             row.append(str((obj.get("status") or {}).get("phase") or "Active"))
+        elif kind == "Ingress":
+            row += ingress_cells(obj)
         row += workload_cells(kind, desired_replicas(obj), obj.get("status"))
         row.append(age_of(_meta(obj).get("creationTimestamp"), now))
         if wide:

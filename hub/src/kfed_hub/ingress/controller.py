@@ -303,7 +303,8 @@ class IngressController:
         try:
             provider = self.pool.get(provider_name)
         except ProviderError as exc:
-            reason = PROVIDER_FAILED if exc.retryable else PROVIDER_NOT_FOUND
+            known = provider_name in self.pool.known()
+            reason = PROVIDER_FAILED if known else PROVIDER_NOT_FOUND
             message = f"provider {provider_name} (chosen by {why}) cannot start: {exc}"
             self._failed(tracked, reason, message, exc.retryable, provider_name, lb_name)
             return

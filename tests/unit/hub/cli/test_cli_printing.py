@@ -142,3 +142,19 @@ def test_show_labels_adds_kubectls_labels_column() -> None:
     ]
     configmaps = printing.object_table("ConfigMap", [obj("ConfigMap", "c")], NOW, show_labels=True)
     assert configmaps.splitlines()[0].split()[-1] == "LABELS"
+
+
+def test_ingresses_show_class_hosts_the_global_address_and_ports() -> None:
+    status = {"loadBalancer": {"ingress": [{"ip": "127.0.0.201", "ports": [{"port": 8080}]}]}}
+    federated = obj("Ingress", "nginx", spec={"defaultBackend": {}}, status=status)
+    named = obj(
+        "Ingress",
+        "shop",
+        spec={"ingressClassName": "gcp", "rules": [{"host": "a.example"}], "tls": [{}]},
+    )
+    table = printing.object_table("Ingress", [federated, named], NOW)
+    assert [line.split() for line in table.splitlines()] == [
+        ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"],
+        ["nginx", "<none>", "*", "127.0.0.201", "80", "5m"],
+        ["shop", "gcp", "a.example", "80,", "443", "5m"],
+    ]

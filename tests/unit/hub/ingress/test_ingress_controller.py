@@ -257,7 +257,7 @@ async def test_a_failing_provider_degrades_only_its_ingresses() -> None:
             lost, ingress("lost", annotations={"kfed.io/ingress-provider": "nowhere"})
         )
         await _serving_nginx(r)
-        await eventually(lambda: _reason(r, other) == "ProviderNotFound", "other degraded")
+        await eventually(lambda: _reason(r, other) == "ProviderFailed", "other degraded")
         await eventually(lambda: _reason(r, lost) == "ProviderNotFound", "lost degraded")
         state = r.controller.load_balancer(lost)
         assert state is not None and "'nowhere'" in state.message and "fake" in state.message

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from kfed_hub.cli import serve
 from kfed_hub.ingress.settings import BUILTIN_PLUGINS, SettingsError, parse_settings
 
 
@@ -52,3 +55,19 @@ def test_a_full_file_is_read() -> None:
 def test_bad_settings_say_what_and_where(data: object, where: str) -> None:
     with pytest.raises(SettingsError, match=where):
         parse_settings(data, source="hub.yaml")
+
+
+def test_the_serve_command_reads_the_file_and_says_what_is_wrong(tmp_path: Path) -> None:
+    good = tmp_path / "hub.yaml"
+    good.write_text("ingress:\n  defaultProvider: gcp\n")
+    assert serve._load_settings(str(good))[1].default_provider == "gcp"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ingress: [unclosed\n")
+    with pytest.raises(ValueError, match=r"bad.yaml is not valid YAML"):
+        serve._load_settings(str(bad))
+    with pytest.raises(ValueError, match=r"cannot read the settings file .*missing.yaml"):
+        serve._load_settings(str(tmp_path / "missing.yaml"))
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("ingress:\n  sweepSeconds: -1\n")
+    with pytest.raises(ValueError, match=r"wrong.yaml.ingress.sweepSeconds"):
+        serve._load_settings(str(wrong))
