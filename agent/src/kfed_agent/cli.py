@@ -19,6 +19,7 @@ from pathlib import Path
 from kfed_agent.agent import Agent, AgentSettings, AgentStopped
 from kfed_agent.config import ConfigError, load
 from kfed_agent.join import register_join
+from kfed_agent.manifests import register_manifests
 from kfed_agent.metrics import AgentMetrics
 from kfed_core import logs
 
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``agent run`` and ``join`` to the ``kfed`` CLI."""
+    """Add ``agent run``, ``agent manifests`` and ``join`` to the ``kfed`` CLI."""
     agent = subparsers.add_parser("agent", help="run kfed's agent in a member cluster")
     agent_commands = agent.add_subparsers(dest="agent_command", metavar="COMMAND", required=True)
     run_parser = agent_commands.add_parser(
@@ -106,6 +107,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _add_run_arguments(run_parser)
     run_parser.set_defaults(handler=run)
+    register_manifests(agent_commands)
     register_join(subparsers)
 
 
