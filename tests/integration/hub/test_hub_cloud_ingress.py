@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from kfed_core.keys import ResourceKey
+from kfed_core.plugins import PluginHost
 from kfed_gcp.fake import FakeGce, GceModel
+from kfed_hub.ingress.fakes import FakeCloud, FakePlugin
 from kfed_hub.ingress.settings import IngressSettings, PluginSettings, ProviderConfig
 from kfed_hub.service import Hub, HubSettings
 
@@ -90,5 +92,52 @@ async def test_a_hub_converges_adopts_and_deletes_a_gcp_load_balancer(tmp_path: 
             assert sorted(fake.resource_ids()) == made
             await hub.store.delete_object(INGRESS)
             await _until(lambda: not fake.resource_ids(), "every resource deleted")
+        finally:
+            await hub.stop()
+
+
+async def test_a_failing_cloud_degrades_only_its_ingress(tmp_path: Path) -> None:
+    """GCE refuses (403, an operator must act) then throttles: the GCP Ingress says why and is
+    retried until it converges, while an Ingress on another provider is served all along."""
+    async with FakeGce(GceModel(project="kfed-test")) as fake:
+        cloud = FakeCloud()
+        host = PluginHost(allow=["gcp"])  # the real gcp plugin, through its entry point
+        host.register(FakePlugin(cloud, name="other"), name="other-plugin")
+        fake.fail(403, count=1, reason="forbidden")
+        fake.fail(429, count=3)
+        hub = await Hub.start(_settings(tmp_path, fake), plugin_host=host)
+        try:
+            assert hub.store is not None and hub.ingress is not None
+            ingress = hub.ingress
+            other = ResourceKey(
+                group="networking.k8s.io", kind="Ingress", namespace="shop", name="other"
+            )
+            annotated = {
+                **MANIFEST,
+                "metadata": {
+                    "name": "other",
+                    "namespace": "shop",
+                    "annotations": {"kfed.io/ingress-provider": "other"},
+                },
+            }
+            await hub.store.create_object(INGRESS, MANIFEST)
+            await hub.store.create_object(other, annotated)
+            failed = await _until(
+                lambda: (
+                    (s := ingress.load_balancer(INGRESS)) and s.reason == "ProviderFailed" and s
+                ),
+                "the GCP Ingress degraded",
+            )
+            assert "403" in failed.message or "forbidden" in failed.message.lower(), failed
+            assert (ingress.load_balancer(other) or failed).address == cloud.addresses.get(
+                "kfed-shop-other"
+            )
+            state = await _until(
+                lambda: (s := ingress.load_balancer(INGRESS)) and s.address and s,
+                "the GCP Ingress converged after the faults",
+            )
+            assert state.reason in ("Ready", "NotReady")  # no backends: converged, not serving
+            events = await hub.store.list_events()
+            assert any(e.reason == "ProviderFailed" for e in events)
         finally:
             await hub.stop()
