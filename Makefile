@@ -59,13 +59,7 @@ SYNC_BENCH_ARGS ?=
 
 bench: bench-sim bench-sync bench-planning bench-failover bench-glb
 
-bench-# DEMO_ARGS="--keep" leaves everything running afterwards.
-DEMO_ARGS ?=
-
-demo: $(STAMP)
-	$(BIN)/kfed demo $(DEMO_ARGS)
-
-sim: $(STAMP)
+bench-sim: $(STAMP)
 	$(BIN)/python bench/sim_bench.py
 
 bench-sync: $(STAMP)

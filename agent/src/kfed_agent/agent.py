@@ -29,6 +29,7 @@ from kfed_agent.lease import LeaderElector
 from kfed_agent.link import Endpoint, LinkError, renew
 from kfed_agent.metrics import AgentMetrics
 from kfed_agent.ports import KubeApi, KubeError
+from kfed_agent.secretstore import SecretStore, SecretStoreError, newer
 from kfed_agent.syncer import Session, SessionEnded, SyncSettings
 from kfed_core import pki
 from kfed_core.identity import make_csr, rotation_due
@@ -71,8 +72,12 @@ class Agent:
         metrics: AgentMetrics | None = None,
         identity: str | None = None,
         rng: random.Random | None = None,
+        credentials_secret: tuple[str, str] | None = None,
     ) -> None:
         self.config_dir = config_dir
+        self.store = (
+            SecretStore(kube, *credentials_secret) if credentials_secret is not None else None
+        )
         self.config, credentials = agent_config.load(config_dir)
         self.endpoint = Endpoint(
             address=self.config.hub_sync,
@@ -125,7 +130,9 @@ class Agent:
 
     async def _reload_credentials(self) -> None:
         """Read the certificate again: another replica may have rotated it while this one stood
-        by (it shares the config directory)."""
+        by (it shares the config directory, or wrote the renewed one into the Secret)."""
+        if self.store is not None:
+            await self._adopt_stored_certificate()
         try:
             _, credentials = await asyncio.to_thread(agent_config.load, self.config_dir)
         except agent_config.ConfigError as exc:
@@ -137,6 +144,48 @@ class Agent:
             cert_pem=credentials.cert_pem,
             key_pem=credentials.key_pem,
         )
+
+    async def _adopt_stored_certificate(self) -> None:
+        assert self.store is not None
+        try:
+            stored = await self.store.load()
+            _, current = await asyncio.to_thread(agent_config.load, self.config_dir)
+        except (KubeError, SecretStoreError, agent_config.ConfigError) as exc:
+            log.warning("not reading the stored certificate: %s", exc)
+            return
+        if stored is None or not newer(stored, current):
+            return
+        try:
+            await asyncio.to_thread(
+                agent_config.replace_certificate,
+                self.config_dir,
+                stored.cert_pem,
+                stored.key_pem,
+            )
+        except ValueError as exc:
+            log.warning("the certificate in %s is not usable: %s", self.store.where, exc)
+            return
+        log.info("took the newer certificate renewed by another replica from %s", self.store.where)
+
+    async def _store_certificate(self, credentials: agent_config.Credentials) -> None:
+        """Write a renewed certificate into the Secret, retrying with backoff; a failure is
+        logged (the agent keeps running on the new certificate in its directory)."""
+        assert self.store is not None
+        for attempt in range(4):
+            try:
+                await self.store.save(credentials)
+                log.info("stored the renewed certificate in %s", self.store.where)
+                return
+            except KubeError as exc:
+                if attempt == 3:
+                    log.warning(
+                        "could not store the renewed certificate in %s: %s; a restarted agent "
+                        "would start from the previous certificate until the next renewal",
+                        self.store.where,
+                        exc,
+                    )
+                    return
+                await asyncio.sleep(backoff_delay(attempt, base=1.0, cap=8.0, rng=self.rng))
 
     async def _lead(self) -> None:
         rotation = asyncio.create_task(self._rotate_loop()) if self.settings.rotate else None
@@ -234,3 +283,8 @@ class Agent:
                 self.endpoint, cert_pem=cert_pem, key_pem=key_pem, ca_pem=ca_pem
             )
             log.info("renewed the agent certificate of cluster %s", self.config.cluster)
+            if self.store is not None:
+                renewed = agent_config.Credentials(
+                    ca_pem=ca_pem, cert_pem=cert_pem, key_pem=key_pem
+                )
+                await self._store_certificate(renewed)

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from kfed_agent.config import ConfigError, load
 from kfed_agent.join import register_join
 from kfed_agent.manifests import register_manifests
 from kfed_agent.metrics import AgentMetrics
+from kfed_agent.secretstore import parse_secret_ref
 from kfed_core import logs
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,13 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lease-duration", type=float, default=15.0, help="leader Lease duration in seconds"
+    )
+    parser.add_argument(
+        "--credentials-secret",
+        default=os.environ.get("KFED_CREDENTIALS_SECRET", ""),
+        metavar="NAMESPACE/NAME",
+        help="the Secret the agent's credentials were installed from: renewed certificates are "
+        "written back to it, so a restarted agent starts from the newest (DaemonSets)",
     )
 
 
@@ -65,7 +74,14 @@ async def _serve(args: argparse.Namespace) -> int:
         lease_renew_period=max(args.lease_duration / 3, 0.2),
         lease_retry_period=max(args.lease_duration / 7, 0.1),
     )
-    agent = Agent(config_dir=args.config, kube=kube, settings=settings, metrics=metrics)
+    secret = parse_secret_ref(args.credentials_secret) if args.credentials_secret else None
+    agent = Agent(
+        config_dir=args.config,
+        kube=kube,
+        settings=settings,
+        metrics=metrics,
+        credentials_secret=secret,
+    )
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
@@ -88,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     """``kfed agent run``."""
     try:
         return asyncio.run(_serve(args))
-    except ConfigError as exc:
+    except (ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except AgentStopped as exc:

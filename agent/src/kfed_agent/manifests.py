@@ -217,6 +217,8 @@ def _daemonset(image: str) -> dict[str, Any]:
                                 "json",
                                 "--metrics-addr",
                                 f"0.0.0.0:{METRICS_PORT}",
+                                "--credentials-secret",
+                                f"{AGENT_NAMESPACE}/{CREDENTIALS_SECRET}",
                             ],
                             "ports": [
                                 {
