@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfed_agent import apply, report
-from kfed_agent.drift import drifted, marker_version, with_global_address
+from kfed_agent.addresses import AddressWriter
+from kfed_agent.drift import drifted, marker_version
 from kfed_agent.link import Endpoint, LinkError, SyncLink, open_link
 from kfed_agent.metrics import AgentMetrics
 from kfed_agent.pods import ready_endpoints, service_selector, workload_pods
@@ -121,6 +122,7 @@ class Session:
         self.last_health: rpc.ClusterHealth | None = None
         self.workloads: dict[str, dict[str, Any]] = {}  # key -> live ReplicaSet/Deployment
         self.pod_summaries: dict[str, list[dict[str, Any]]] = {}
+        self.addresses = AddressWriter(kube)  # member Ingresses' global address
         self.services: dict[str, dict[str, Any]] = {}  # key -> live Service with a selector
         self.endpoint_counts: dict[str, int] = {}  # key -> its ready endpoints, last counted
 
@@ -223,7 +225,7 @@ class Session:
             self.applying[key] = upsert.version
             try:
                 live = await self.kube.apply(prepared, field_manager=FIELD_MANAGER, force=True)
-                live = await self._show_global_address(key, live)
+                live = await self.addresses.show(key, live)
             except KubeUnreachable:
                 raise
             except KubeError as exc:
@@ -256,6 +258,7 @@ class Session:
             self.applied.pop(name, None)
             self.workloads.pop(name, None)
             self.pod_summaries.pop(name, None)
+            self.addresses.forget(name)
             self.services.pop(name, None)
             self.endpoint_counts.pop(name, None)
             api_version = _api_version(removal, self.api_versions)
@@ -376,41 +379,10 @@ class Session:
                 elif drifted(self.applied.get(key), live):
                     await self._repair(key)
                 else:
-                    self._observe(key, held, await self._show_global_address(key, live))
+                    self._observe(key, held, await self.addresses.show(key, live))
         finally:
             if isinstance(events, AsyncGenerator):
                 await events.aclose()
-
-    async def _show_global_address(self, key: str, live: dict[str, Any]) -> dict[str, Any]:
-        """Write the global address the hub annotated a member Ingress with into its status,
-        if it is not shown there yet; after a Conflict, once more from a fresh read. Returns the
-        object as it now is. A failure is only logged, as the object itself was applied; the
-        next watch event of the Ingress (a change, a resumed watch) tries again."""
-        try:
-            for attempt in range(2):
-                updated = with_global_address(live)
-                if updated is None:
-                    break
-                try:
-                    return await self.kube.replace_status(updated)
-                except KubeError as exc:
-                    if exc.reason != "Conflict" or attempt:
-                        raise
-                meta = live.get("metadata") or {}
-                fresh = await self.kube.get(
-                    str(live.get("apiVersion", "")),
-                    str(live.get("kind", "")),
-                    str(meta.get("namespace") or ""),
-                    str(meta.get("name", "")),
-                )
-                if fresh is None:
-                    break
-                live = fresh
-        except KubeUnreachable:
-            raise
-        except KubeError as exc:
-            log.warning("could not write the global address into the status of %s: %s", key, exc)
-        return live
 
     async def _confirm_lost(self, key: str, seen: dict[str, Any], why: str) -> None:
         """An event says the object is gone or lost kfed's marks; events can lag behind our own
