@@ -45,7 +45,7 @@ from kfed_local.sim.controllers.scheduler import Scheduler
 from kfed_local.sim.controllers.services import IngressController, ServiceController
 from kfed_local.sim.discovery import KUBERNETES_VERSION
 from kfed_local.sim.faults import FaultState
-from kfed_local.sim.httpio import abort_connections
+from kfed_local.sim.httpio import HANDSHAKE_TIMEOUT, abort_connections, drain_connections
 from kfed_local.sim.resources import ResourceRegistry
 from kfed_local.sim.server import ApiServer, ServerSettings
 from kfed_local.sim.store import ObjectStore
@@ -99,6 +99,7 @@ class SimCluster:
         self.faults = FaultState()
         self._dir: Path | None = None
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.AbstractServer | None = None
         self._black_hole: asyncio.AbstractServer | None = None
         self._held: set[asyncio.BaseTransport] = set()
         self._controllers: ControllerRunner | None = None
@@ -215,13 +216,20 @@ class SimCluster:
         self.api_server = server
         runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(
-            runner, self.address, self.port, ssl_context=self._ssl_context(), reuse_address=True
+        assert runner.server is not None
+        # Our own listener rather than aiohttp's TCPSite, for the TLS handshake timeout: a
+        # connection still in its handshake is not aiohttp's yet, so only asyncio's timeout can
+        # end it (see _stop_api_server).
+        self._listener = await asyncio.get_running_loop().create_server(
+            runner.server,
+            self.address,
+            self.port,
+            ssl=self._ssl_context(),
+            reuse_address=True,
+            ssl_handshake_timeout=HANDSHAKE_TIMEOUT,
         )
-        await site.start()
         if self.port == 0:
-            sockets = getattr(site._server, "sockets", None) or []
-            self.port = sockets[0].getsockname()[1]
+            self.port = self._listener.sockets[0].getsockname()[1]
             server.settings = ServerSettings(
                 cluster=self.spec.name,
                 address=f"{self.address}:{self.port}",
@@ -233,9 +241,15 @@ class SimCluster:
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
+        listener, self._listener = self._listener, None
+        handlers = runner.server
+        if listener is not None:
+            listener.close()  # no new connections
         self.store.close_watchers()
         abort_connections(runner)
         await runner.cleanup()
+        if listener is not None and handlers is not None:
+            await drain_connections(listener, handlers, within=HANDSHAKE_TIMEOUT + 0.5)
 
     async def _close_black_hole(self) -> None:
         for transport in list(self._held):
