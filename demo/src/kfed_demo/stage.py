@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,30 @@ def can_bind_port_80(address: str) -> bool:
         except OSError:
             return True  # in use is a different problem, reported when the Service starts
     return True
+
+
+Api = Callable[..., Awaitable[Any]]
+"""``api(method, path, body)``: a request to the hub's API with the admin's credentials."""
+
+
+async def join_with_token(
+    api: Api, *, hub_url: str, name: str, kubeconfig: Path, out: Path
+) -> None:
+    """Join cluster ``name`` (a context of ``kubeconfig``) as an operator does: a single-use
+    token from the hub's API, the CA hash it publishes, then ``kfed join``'s own code, which
+    writes the agent's config to ``out``. Also used by the federation test harness."""
+    issued = await api("POST", "/apis/kfed.io/v1alpha1/bootstraptokens", {"ttl": "1h"})
+    info = await api("GET", "/kfed/v1/cluster-info")
+    await asyncio.to_thread(
+        join_cluster,
+        name,
+        hub=hub_url.removeprefix("https://"),
+        token=issued["token"],
+        ca_hash=info["caHash"],
+        kubeconfig=str(kubeconfig),
+        context=name,
+        out=out,
+    )
 
 
 @dataclass
@@ -147,18 +172,9 @@ class Stage:
     async def join(self, name: str) -> None:
         """What an operator does per cluster: a token, ``kfed join``, ``kfed agent run``."""
         assert self.hub is not None
-        issued = await self.api("POST", "/apis/kfed.io/v1alpha1/bootstraptokens", {"ttl": "1h"})
-        info = await self.api("GET", "/kfed/v1/cluster-info")
         out = self.workdir / "agents" / name
-        await asyncio.to_thread(
-            join_cluster,
-            name,
-            hub=self.hub.api_url.removeprefix("https://"),
-            token=issued["token"],
-            ca_hash=info["caHash"],
-            kubeconfig=str(self.kubeconfig),
-            context=name,
-            out=out,
+        await join_with_token(
+            self.api, hub_url=self.hub.api_url, name=name, kubeconfig=self.kubeconfig, out=out
         )
         kube = await asyncio.to_thread(RealKubeApi.from_kubeconfig, str(self.kubeconfig), name)
         self.kubes[name] = kube

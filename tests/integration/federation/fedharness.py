@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from kfed_agent.agent import Agent, AgentSettings
-from kfed_agent.join import join_cluster
 from kfed_agent.kube import RealKubeApi
 from kfed_agent.syncer import SyncSettings
+from kfed_demo.stage import join_with_token
 from kfed_hub.client import HubApiError, HubClient
 from kfed_hub.health import HealthPolicy
 from kfed_hub.service import Hub, HubSettings
@@ -109,18 +109,9 @@ class Federation:
         )
 
     async def join(self, name: str) -> Path:
-        issued = await self.api("POST", "/apis/kfed.io/v1alpha1/bootstraptokens", {"ttl": "1h"})
-        info = await self.api("GET", "/kfed/v1/cluster-info")
         out = self.tmp / f"agent-{name}"
-        await asyncio.to_thread(
-            join_cluster,
-            name,
-            hub=self.hub.api_url.removeprefix("https://"),
-            token=issued["token"],
-            ca_hash=info["caHash"],
-            kubeconfig=str(self.kubeconfig),
-            context=name,
-            out=out,
+        await join_with_token(
+            self.api, hub_url=self.hub.api_url, name=name, kubeconfig=self.kubeconfig, out=out
         )
         return out
 

@@ -280,11 +280,7 @@ class IngressController:
                 self._failed(tracked, PROVIDER_FAILED, f"{type(exc).__name__}: {exc}", True)
 
     async def _ensure(self, key: str, tracked: _Tracked) -> None:
-        provider_name, why = model.choose_provider(
-            tracked.manifest, self.pool.known(), self.settings.default_provider
-        )
-        metadata = tracked.manifest.get("metadata") or {}
-        lb_name = model.load_balancer_name(tracked.key.namespace, str(metadata.get("name", "")))
+        provider_name, why, lb_name = self._identity(tracked)
         try:
             target = model.ingress_target(tracked.manifest)
         except model.IngressSpecError as exc:
@@ -459,17 +455,21 @@ class IngressController:
             "Normal", "LoadBalancerDeleted", f"deleted {lb_name} ({provider_name})", resource
         )
 
+    def _identity(self, tracked: _Tracked) -> tuple[str, str, str]:
+        """The Ingress's provider, why that one, and its load balancer's name."""
+        provider_name, why = model.choose_provider(
+            tracked.manifest, self.pool.known(), self.settings.default_provider
+        )
+        metadata = tracked.manifest.get("metadata") or {}
+        name = model.load_balancer_name(tracked.key.namespace, str(metadata.get("name", "")))
+        return provider_name, why, name
+
     async def _sweep(self) -> None:
         """Delete owned load balancers that no Ingress (nor a pending deletion) accounts for."""
         wanted: dict[str, set[str]] = {}
         for tracked in self._ingresses.values():
-            name, _ = model.choose_provider(
-                tracked.manifest, self.pool.known(), self.settings.default_provider
-            )
-            metadata = tracked.manifest.get("metadata") or {}
-            wanted.setdefault(name, set()).add(
-                model.load_balancer_name(tracked.key.namespace, str(metadata.get("name", "")))
-            )
+            provider_name, _, lb_name = self._identity(tracked)
+            wanted.setdefault(provider_name, set()).add(lb_name)
             if tracked.made is not None:
                 wanted.setdefault(tracked.made[0], set()).add(tracked.made[1])
         for _, (provider_name, lb_name) in self._gone.values():

@@ -46,6 +46,23 @@ _T = TypeVar("_T")
 _SCOPES = ["https://www.googleapis.com/auth/compute"]
 
 
+# attach/detach network endpoints: (body type, request type, body field, client method).
+_ENDPOINT_CALLS: dict[str, tuple[Any, Any, str, str]] = {
+    "attach": (
+        compute_v1.NetworkEndpointGroupsAttachEndpointsRequest,
+        compute_v1.AttachNetworkEndpointsNetworkEndpointGroupRequest,
+        "network_endpoint_groups_attach_endpoints_request_resource",
+        "attach_network_endpoints_unary",
+    ),
+    "detach": (
+        compute_v1.NetworkEndpointGroupsDetachEndpointsRequest,
+        compute_v1.DetachNetworkEndpointsNetworkEndpointGroupRequest,
+        "network_endpoint_groups_detach_endpoints_request_resource",
+        "detach_network_endpoints_unary",
+    ),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class _Spec:
     client: type[Any]
@@ -344,36 +361,29 @@ class GceClient:
     async def attach_endpoints(
         self, zone: str, neg: str, endpoints: list[Resource], *, request_id: str
     ) -> None:
-        body = compute_v1.NetworkEndpointGroupsAttachEndpointsRequest(
-            network_endpoints=[_from_dict(compute_v1.NetworkEndpoint, e) for e in endpoints]
-        )
-        request = compute_v1.AttachNetworkEndpointsNetworkEndpointGroupRequest(
-            project=self._project,
-            zone=zone,
-            network_endpoint_group=neg,
-            request_id=request_id,
-            network_endpoint_groups_attach_endpoints_request_resource=body,
-        )
-        await self._mutate(
-            compute_v1.NetworkEndpointGroupsClient, "attach_network_endpoints_unary", request, zone
-        )
+        await self._change_endpoints("attach", zone, neg, endpoints, request_id=request_id)
 
     async def detach_endpoints(
         self, zone: str, neg: str, endpoints: list[Resource], *, request_id: str
     ) -> None:
-        body = compute_v1.NetworkEndpointGroupsDetachEndpointsRequest(
+        await self._change_endpoints("detach", zone, neg, endpoints, request_id=request_id)
+
+    async def _change_endpoints(
+        self, verb: str, zone: str, neg: str, endpoints: list[Resource], *, request_id: str
+    ) -> None:
+        """``attach`` or ``detach`` endpoints: one call shape, with the SDK's types for each."""
+        body_type, request_type, field, method = _ENDPOINT_CALLS[verb]
+        body = body_type(
             network_endpoints=[_from_dict(compute_v1.NetworkEndpoint, e) for e in endpoints]
         )
-        request = compute_v1.DetachNetworkEndpointsNetworkEndpointGroupRequest(
+        request = request_type(
             project=self._project,
             zone=zone,
             network_endpoint_group=neg,
             request_id=request_id,
-            network_endpoint_groups_detach_endpoints_request_resource=body,
+            **{field: body},
         )
-        await self._mutate(
-            compute_v1.NetworkEndpointGroupsClient, "detach_network_endpoints_unary", request, zone
-        )
+        await self._mutate(compute_v1.NetworkEndpointGroupsClient, method, request, zone)
 
     async def backend_health(self, backend_service: str, group: str) -> list[Resource]:
         request = compute_v1.GetHealthBackendServiceRequest(
