@@ -97,8 +97,9 @@ class SyncLink:
 
     async def close(self) -> None:
         self._call.cancel()
+        # Bounded: closing must end even if gRPC's completion events never arrive.
         with contextlib.suppress(Exception):
-            await self._channel.close()
+            await asyncio.wait_for(self._channel.close(), 10.0)
 
 
 async def open_link(endpoint: Endpoint) -> SyncLink:

@@ -57,6 +57,9 @@ from kfed_hub.sync_service import SyncService
 
 log = logging.getLogger(__name__)
 
+GRPC_STOP_TIMEOUT = 10.0
+"""Seconds :meth:`Hub.stop` waits for the gRPC server (its grace period is 1 s)."""
+
 
 def split_address(address: str) -> tuple[str, int]:
     """``host:port`` (IPv6 hosts in brackets) as a pair; a clear ValueError otherwise."""
@@ -346,7 +349,12 @@ class Hub:
         if self.registry is not None:
             self.registry.close_all("ShuttingDown", "the hub is stopping; reconnect later")
         if self._grpc is not None:
-            await self._grpc.stop(grace=1.0)
+            try:
+                # Bounded: a stop must end even if gRPC's shutdown events never arrive (its
+                # asyncio stack is built for one event loop per process).
+                await asyncio.wait_for(self._grpc.stop(grace=1.0), GRPC_STOP_TIMEOUT)
+            except TimeoutError:
+                log.warning("the gRPC server did not stop in %ss; going on", GRPC_STOP_TIMEOUT)
         if self._runner is not None:
             with contextlib.suppress(Exception):
                 await self._runner.cleanup()

@@ -233,10 +233,33 @@ async def federation_of(
                 await kube.close()
         if fed is not None:
             fed.client.close()
-            await fed.hub.stop()
-        elif hub_obj is not None:
-            await hub_obj.stop()
-        await fleet.stop()
+        if hub_obj is not None:
+            await _bounded(hub_obj.stop(), "stopping the hub")
+        await _bounded(fleet.stop(), "stopping the simulated clusters")
+        await _report_leftover_tasks()
+
+
+async def _bounded(step: Awaitable[None], what: str, within: float = 60.0) -> None:
+    """A teardown step that cannot hang the run silently: it fails naming the step."""
+    try:
+        await asyncio.wait_for(step, within)
+    except TimeoutError:
+        raise AssertionError(f"fedharness teardown: {what} took over {within:g} s") from None
+
+
+async def _report_leftover_tasks(within: float = 5.0) -> None:
+    """Cancel tasks the federation left behind and name those that do not end: pytest-asyncio
+    waits for them when it closes the loop, so a stuck one would hang the run with no clue."""
+    current = asyncio.current_task()
+    leftovers = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in leftovers:
+        task.cancel()
+    if not leftovers:
+        return
+    _, stuck = await asyncio.wait(leftovers, timeout=within)
+    for task in stuck:
+        print(f"\nfedharness: task {task.get_name()} did not end after cancel:", flush=True)
+        task.print_stack()
 
 
 _ = dt  # datetime is used by tests importing from here
