@@ -99,7 +99,8 @@ class SyncLink:
         self._call.cancel()
         # Bounded: closing must end even if gRPC's completion events never arrive.
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._channel.close(), 10.0)
+            async with asyncio.timeout(10.0):
+                await self._channel.close()
 
 
 async def open_link(endpoint: Endpoint) -> SyncLink:

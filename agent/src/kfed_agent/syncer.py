@@ -169,7 +169,8 @@ class Session:
                 agent_version=self.agent_version, known=self.state.hello(), health=health
             )
             await link.send(rpc.AgentMessage(hello=hello))
-            first = await asyncio.wait_for(link.receive(), self.settings.welcome_timeout)
+            async with asyncio.timeout(self.settings.welcome_timeout):
+                first = await link.receive()
             if first is None or first.WhichOneof("body") != "welcome":
                 raise LinkError(f"hub {self.endpoint.address} did not answer Hello with Welcome")
             self.heartbeat_interval = max(first.welcome.heartbeat_interval_ms / 1000, 0.1)
@@ -437,7 +438,8 @@ class Session:
         while True:
             timeout = max(0.0, next_health - time.monotonic())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.status_ready.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self.status_ready.wait()
             message = rpc.StatusReport()
             if time.monotonic() >= next_health:
                 next_health = time.monotonic() + self.settings.health_interval

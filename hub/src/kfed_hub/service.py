@@ -352,7 +352,8 @@ class Hub:
             try:
                 # Bounded: a stop must end even if gRPC's shutdown events never arrive (its
                 # asyncio stack is built for one event loop per process).
-                await asyncio.wait_for(self._grpc.stop(grace=1.0), GRPC_STOP_TIMEOUT)
+                async with asyncio.timeout(GRPC_STOP_TIMEOUT):
+                    await self._grpc.stop(grace=1.0)
             except TimeoutError:
                 log.warning("the gRPC server did not stop in %ss; going on", GRPC_STOP_TIMEOUT)
         if self._runner is not None:

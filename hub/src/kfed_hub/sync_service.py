@@ -115,7 +115,8 @@ class SyncService(rpc.SyncServicer):
     ) -> None:
         cluster, _ = await self._identify(context)
         try:
-            first = await asyncio.wait_for(read_message(context), self.settings.hello_timeout)
+            async with asyncio.timeout(self.settings.hello_timeout):
+                first = await read_message(context)
         except TimeoutError:
             await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "no Hello in time")
         except ProtocolViolation as exc:

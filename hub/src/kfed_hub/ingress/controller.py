@@ -237,7 +237,8 @@ class IngressController:
             if self._dirty and not self._running:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     def _resync(self) -> None:
         for tracked in self._ingresses.values():
@@ -367,7 +368,8 @@ class IngressController:
     async def _call(self, provider: str, operation: str, work: Any) -> Any:
         started = self.clock()
         try:
-            result = await asyncio.wait_for(work, self.settings.call_timeout)
+            async with asyncio.timeout(self.settings.call_timeout):
+                result = await work
         except Exception as exc:
             outcome = "retryable" if getattr(exc, "retryable", True) else "error"
             self.metrics.calls.labels(provider, operation, outcome).inc()

@@ -358,3 +358,20 @@ async def test_a_restarted_controller_adopts_the_same_address() -> None:
         assert state is not None and state.address == address
         assert len(again.cloud.balancers) == ensures
         del store
+
+
+async def test_a_cancel_that_races_a_wake_still_stops_the_loop() -> None:
+    """The hub stops its controller by cancelling ``run``. A cancel landing while the loop is
+    being woken must still end it (3.11's ``wait_for`` swallowed such a cancel, and the hub's
+    stop then waited for ever). Every interleaving of a few loop turns is tried."""
+    for turns in range(6):
+        async with rig() as r:
+            task = asyncio.create_task(r.controller.run())  # a second run() the test controls
+            await asyncio.sleep(0.01)  # both are now waiting for a wake
+            r.controller._wake.set()
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=2)
+            assert done, f"run() ignored a cancel that came {turns} loop turns after a wake"
+            assert task.cancelled()

@@ -214,7 +214,8 @@ class TrafficManager:
             if web_server is not None:
                 await web_server.shutdown(0.5)
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.wait_closed(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await server.wait_closed()
 
     async def _close_black_holes(self) -> None:
         for transport in list(self._held):

@@ -142,7 +142,8 @@ async def _follow(
             return
         wait = min(remaining, interval) if bookmarks else remaining
         try:
-            change = await asyncio.wait_for(watcher.queue.get(), timeout=wait)
+            async with asyncio.timeout(wait):
+                change = await watcher.queue.get()
         except TimeoutError:
             if bookmarks and deadline - time.monotonic() > 0:
                 await response.write(_bookmark(rt, server.api.store.resource_version))

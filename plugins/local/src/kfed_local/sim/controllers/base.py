@@ -77,7 +77,8 @@ class WorkQueue:
                 return key
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wakeup.wait()
 
     def __len__(self) -> int:
         return len(self._ready) + len(self._delayed)
