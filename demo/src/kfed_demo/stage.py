@@ -103,9 +103,6 @@ class Stage:
     kubeconfig: Path = field(init=False)
     cli_config: Path = field(init=False)
     agents: dict[str, asyncio.Task[None]] = field(default_factory=dict)
-    _api_lock: asyncio.Lock = field(
-        default_factory=asyncio.Lock
-    )  # HubClient: one request at a time
     kubes: dict[str, RealKubeApi] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
 
@@ -166,8 +163,7 @@ class Stage:
     async def api(self, method: str, path: str, body: Any = None) -> Any:
         assert self.client is not None
         client = self.client
-        async with self._api_lock:
-            return await asyncio.to_thread(lambda: client.request(method, path, body))
+        return await asyncio.to_thread(client.request, method, path, body)  # thread-safe
 
     async def join(self, name: str) -> None:
         """What an operator does per cluster: a token, ``kfed join``, ``kfed agent run``."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import json
 import ssl
+import threading
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,7 +41,11 @@ class HubApiError(HubError):
 
 
 class HubClient:
-    """Requests to one hub over one kept-alive connection; close it when done."""
+    """Requests to one hub over one kept-alive connection; close it when done.
+
+    Safe to share between threads (callers on an event loop use ``asyncio.to_thread``): requests
+    take turns on the connection, so two threads never open two connections and lose one.
+    """
 
     def __init__(self, config: CliConfig, *, timeout: float = 30.0) -> None:
         parsed = urllib.parse.urlsplit(config.server)
@@ -57,6 +62,7 @@ class HubClient:
         except ValueError as exc:
             raise HubError(f"the kfed config's credentials are unusable: {exc}") from None
         self._connection: http.client.HTTPSConnection | None = None
+        self._lock = threading.RLock()
 
     @classmethod
     def from_config(cls, path: str | None = None) -> HubClient:
@@ -64,9 +70,10 @@ class HubClient:
         return cls(load_config(Path(path) if path else None))
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def __enter__(self) -> HubClient:
         return self
@@ -97,7 +104,8 @@ class HubClient:
         headers = {"Accept": JSON}
         if payload is not None:
             headers["Content-Type"] = content_type
-        status, data = self._exchange(method, target, payload, headers)
+        with self._lock:
+            status, data = self._exchange(method, target, payload, headers)
         text = data.decode("utf-8", errors="replace")
         parsed: Any = None
         if text.strip():

@@ -6,6 +6,8 @@ in a worker thread against it, as after ``kfed hub serve``.
 
 from __future__ import annotations
 
+import asyncio
+import http.client
 import shutil
 import socket
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 import yaml
 from hubharness import EXAMPLES, ZONEFETCH, Hub, kfed, status_of
 
+from kfed_hub import client as client_module
 from kfed_hub.cliconfig import save_config
 
 # -- who may use the API ---------------------------------------------------------------------
@@ -192,3 +195,26 @@ async def test_an_oversized_object_is_refused_with_the_limit(
     )
     code, out, _ = await kfed(capsys, "get", "cm")  # the connection and the hub are still fine
     assert code == 0
+
+
+async def test_one_client_shared_by_threads_keeps_one_connection(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Async callers share a HubClient through ``asyncio.to_thread``: requests take turns on
+    its one connection (before, two threads could each open one and leave one unclosed)."""
+    opened: set[http.client.HTTPSConnection] = set()
+    connect = client_module.HubClient._connect
+
+    def counted(self: client_module.HubClient) -> http.client.HTTPSConnection:
+        connection = connect(self)
+        opened.add(connection)
+        return connection
+
+    monkeypatch.setattr(client_module.HubClient, "_connect", counted)
+    with client_module.HubClient.from_config() as shared:
+        path = "/api/v1/namespaces/default/configmaps"
+        answers = await asyncio.gather(
+            *(asyncio.to_thread(shared.request, "GET", path) for _ in range(40))
+        )
+    assert all(answer["kind"] == "ConfigMapList" for answer in answers)
+    assert len(opened) == 1
