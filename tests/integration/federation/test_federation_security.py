@@ -145,7 +145,7 @@ async def _raw_stream(endpoint: Endpoint, payloads: list[bytes]) -> grpc.StatusC
             f"/{rpc.SERVICE_NAME}/Sync",
             request_serializer=lambda raw: raw,
             response_deserializer=lambda raw: raw,
-        )()
+        )(timeout=10)  # a hub that never ends the call fails the test, not the run
         for payload in payloads:
             await call.write(payload)
         try:
