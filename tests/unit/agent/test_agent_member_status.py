@@ -343,3 +343,28 @@ async def test_a_failed_status_write_does_not_fail_the_apply(
             lambda: load_balancer(kube) == {"ingress": [{"ip": "198.51.100.1"}]},
             what="the global address after a failed write",
         )
+
+
+async def test_a_cancel_that_races_a_status_wake_still_stops_the_report_loop() -> None:
+    """The session stops its report loop by cancelling it; a cancel landing while the loop is
+    being woken must end it (3.11's ``wait_for`` swallowed it, and the agent's stop hung)."""
+    for turns in range(4):
+        hub = FakeHub()
+        agent = Session(
+            kube=FakeKubeApi(namespaces=("web",)),
+            endpoint=hub.endpoint,
+            metrics=AgentMetrics.create(),
+            settings=SyncSettings(health_interval=3600, status_interval=0.005),
+            agent_version="test",
+            on_welcome=lambda: None,
+        )
+        agent.link = hub  # type: ignore[assignment]
+        task = asyncio.create_task(agent._report_loop())
+        await asyncio.sleep(0.01)  # waiting for a status change
+        agent.status_ready.set()
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert done, f"the report loop ignored a cancel {turns} turns after a wake"
+        assert task.cancelled()
