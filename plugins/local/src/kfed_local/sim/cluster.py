@@ -45,7 +45,13 @@ from kfed_local.sim.controllers.scheduler import Scheduler
 from kfed_local.sim.controllers.services import IngressController, ServiceController
 from kfed_local.sim.discovery import KUBERNETES_VERSION
 from kfed_local.sim.faults import FaultState
-from kfed_local.sim.httpio import HANDSHAKE_TIMEOUT, abort_connections, drain_connections
+from kfed_local.sim.httpio import abort_connections
+from kfed_local.sim.listeners import (
+    HANDSHAKE_TIMEOUT,
+    BlackHole,
+    drain_connections,
+    stop_accepting,
+)
 from kfed_local.sim.resources import ResourceRegistry
 from kfed_local.sim.server import ApiServer, ServerSettings
 from kfed_local.sim.store import ObjectStore
@@ -71,14 +77,6 @@ class SimOptions:
     """Events kept per cluster."""
 
 
-class _BlackHole(asyncio.Protocol):
-    def __init__(self, held: set[asyncio.BaseTransport]) -> None:
-        self.held = held
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.held.add(transport)
-
-
 class SimCluster:
     """A simulated Kubernetes cluster served on ``https://<address>:<port>``."""
 
@@ -99,9 +97,8 @@ class SimCluster:
         self.faults = FaultState()
         self._dir: Path | None = None
         self._runner: web.AppRunner | None = None
-        self._listener: asyncio.AbstractServer | None = None
-        self._black_hole: asyncio.AbstractServer | None = None
-        self._held: set[asyncio.BaseTransport] = set()
+        self._listener: asyncio.Server | None = None
+        self._black_hole: BlackHole | None = None
         self._controllers: ControllerRunner | None = None
         self.started = False
 
@@ -227,6 +224,7 @@ class SimCluster:
             ssl=self._ssl_context(),
             reuse_address=True,
             ssl_handshake_timeout=HANDSHAKE_TIMEOUT,
+            ssl_shutdown_timeout=HANDSHAKE_TIMEOUT,
         )
         if self.port == 0:
             self.port = self._listener.sockets[0].getsockname()[1]
@@ -244,7 +242,7 @@ class SimCluster:
         listener, self._listener = self._listener, None
         handlers = runner.server
         if listener is not None:
-            listener.close()  # no new connections
+            await stop_accepting(listener)  # no new connections, none lost on the way
         self.store.close_watchers()
         abort_connections(runner)
         await runner.cleanup()
@@ -252,12 +250,9 @@ class SimCluster:
             await drain_connections(listener, handlers, within=HANDSHAKE_TIMEOUT + 0.5)
 
     async def _close_black_hole(self) -> None:
-        for transport in list(self._held):
-            transport.close()
-        self._held.clear()
-        if self._black_hole is not None:
-            self._black_hole.close()
-            self._black_hole = None
+        hole, self._black_hole = self._black_hole, None
+        if hole is not None:
+            await hole.close()
 
     # -- bootstrap -----------------------------------------------------------------------------
 
@@ -453,10 +448,8 @@ class SimCluster:
         else:
             await self._stop_api_server()
             if mode == "blackhole" and self._black_hole is None:
-                loop = asyncio.get_running_loop()
-                self._black_hole = await loop.create_server(
-                    lambda: _BlackHole(self._held), self.address, self.port, reuse_address=True
-                )
+                self._black_hole = BlackHole()
+                await self._black_hole.listen(self.address, self.port)
             elif mode == "refused":
                 await self._close_black_hole()
         self.traffic.set_mode(self.faults.traffic_mode)

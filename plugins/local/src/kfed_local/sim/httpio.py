@@ -7,7 +7,6 @@ Kubernetes protobuf (400 with the decoder's message otherwise); every error answ
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -91,33 +90,6 @@ async def read_optional_object(request: web.Request, limit: int) -> dict[str, An
     if not isinstance(value, dict):
         raise errors.bad_request("the request body must be an object")
     return value
-
-
-HANDSHAKE_TIMEOUT = 5.0
-"""Seconds a client may take for its TLS handshake with a simulated API server (loopback
-handshakes take milliseconds; asyncio's default is 60 s)."""
-
-
-async def drain_connections(
-    listener: asyncio.AbstractServer, handlers: web.Server, *, within: float
-) -> None:
-    """After a stop, wait (at most ``within`` seconds) until no connection of ``listener`` is
-    open, aborting any that completed its TLS handshake meanwhile.
-
-    A connection still in its handshake when the server stopped is not aiohttp's yet, so
-    :func:`abort_connections` cannot see it; left alone it would outlive the server (and be
-    reported as an unclosed transport when collected). It either completes its handshake, and
-    is aborted here, or hits the handshake timeout, and asyncio aborts it. asyncio keeps the
-    count of a server's open connections privately (``_active_count``, in 3.11 to 3.13); where
-    it is missing this returns at once.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while getattr(listener, "_active_count", 0) and loop.time() < deadline:
-        for handler in list(handlers.connections):
-            if handler.transport is not None:
-                handler.transport.abort()
-        await asyncio.sleep(0.01)
 
 
 def abort_connections(runner: web.AppRunner) -> None:

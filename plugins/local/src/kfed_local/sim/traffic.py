@@ -24,6 +24,8 @@ from typing import Any
 
 from aiohttp import web
 
+from kfed_local.sim.listeners import BlackHole, drain_connections, stop_accepting
+
 log = logging.getLogger(__name__)
 
 ServiceKey = tuple[str, str]  # (namespace, name)
@@ -45,23 +47,10 @@ class _Port:
     port: int
     backends: list[Backend] = field(default_factory=list)
     turn: int = 0
-    server: asyncio.AbstractServer | None = None
+    server: asyncio.Server | None = None
     web_server: web.Server | None = None
     error: str | None = None
     served: int = 0
-
-
-class _BlackHole(asyncio.Protocol):
-    """Accepts a connection and never answers (closed when the fault ends)."""
-
-    def __init__(self, owner: TrafficManager) -> None:
-        self.owner = owner
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.owner._held.add(transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        pass
 
 
 class TrafficManager:
@@ -81,8 +70,7 @@ class TrafficManager:
         self.on_error = on_error
         self._ports: dict[int, _Port] = {}
         self._mode = "up"  # up | down | blackhole
-        self._black_holes: list[asyncio.AbstractServer] = []
-        self._held: set[asyncio.BaseTransport] = set()
+        self._black_hole: BlackHole | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -172,15 +160,11 @@ class TrafficManager:
                 await self._close(port)
             if not port.backends and port.server is None and self._mode == "up":
                 del self._ports[number]
-        if self._mode == "blackhole" and not self._black_holes:
-            loop = asyncio.get_running_loop()
+        if self._mode == "blackhole" and self._black_hole is None:
+            self._black_hole = BlackHole()
             for number in sorted(self._ports):
                 with contextlib.suppress(OSError):
-                    self._black_holes.append(
-                        await loop.create_server(
-                            lambda: _BlackHole(self), self.address, number, reuse_address=True
-                        )
-                    )
+                    await self._black_hole.listen(self.address, number)
 
     async def _open(self, port: _Port) -> None:
         loop = asyncio.get_running_loop()
@@ -210,20 +194,16 @@ class TrafficManager:
         server, web_server = port.server, port.web_server
         port.server = port.web_server = None
         if server is not None:
-            server.close()
+            await stop_accepting(server)
             if web_server is not None:
                 await web_server.shutdown(0.5)
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(1.0):
-                    await server.wait_closed()
+                # Connections whose handler registered after the shutdown began are cut here.
+                await drain_connections(server, web_server, within=1.0)
 
     async def _close_black_holes(self) -> None:
-        for transport in list(self._held):
-            transport.close()
-        self._held.clear()
-        for server in self._black_holes:
-            server.close()
-        self._black_holes.clear()
+        hole, self._black_hole = self._black_hole, None
+        if hole is not None:
+            await hole.close()
 
     async def _answer(self, port: _Port, request: web.BaseRequest) -> web.StreamResponse:
         if not port.backends:
