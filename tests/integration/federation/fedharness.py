@@ -31,11 +31,16 @@ from kfed_local.sim.config import SEED_CLUSTERS, ClusterSpec, NodeCapacity
 from kfed_local.sim.fleet import SimFleet
 
 FAST_SIM = SimOptions(eviction_timeout=1.0, bookmark_interval=0.5, history=500)
-FAST_HEALTH = HealthPolicy(heartbeat_interval=0.2, missed_heartbeats=3, offline_after=3.0)
+# Fast, but with room for the test process's own pauses: every cluster, agent and the hub share
+# one event loop, and late in a full run a garbage collection can stall it for most of a second.
+# With three missed 0.2 s heartbeats (0.6 s) such a pause turned every cluster NotReady at once
+# and drained its backends from the global load balancers mid-test; eight (1.6 s) and a 3 s
+# lease leave room for it and still fail over within a few seconds.
+FAST_HEALTH = HealthPolicy(heartbeat_interval=0.2, missed_heartbeats=8, offline_after=3.0)
 FAST_AGENT = AgentSettings(
     backoff_base=0.05,
     backoff_max=0.5,
-    lease_duration=1.5,
+    lease_duration=3.0,
     lease_renew_period=0.3,
     lease_retry_period=0.1,
     sync=SyncSettings(health_interval=0.5, status_interval=0.05),
