@@ -166,3 +166,34 @@ async def _zone_is(client: aiohttp.ClientSession, address: str, zone: str) -> bo
 
 async def _async_true(value: bool) -> bool:
     return value
+
+
+async def test_every_cluster_unhealthy_by_the_hub_still_serves_where_the_checks_pass(
+    healthy_fleet: GlbSim, provider: LocalProvider, client: aiohttp.ClientSession
+) -> None:
+    # The hub lost every agent at once (its own pause, or a partition from them) and reports
+    # every cluster unhealthy; the clusters still serve, and the checks say so: fail open.
+    first = await provider.ensure(lb(healthy_fleet))
+    quiet = {name: {"healthy": False} for name in ("asia", "eu", "us")}
+    status = await provider.ensure(lb(healthy_fleet, **quiet))
+    assert status.ready, status.message
+    assert status.message.startswith(
+        "failing open: the hub reports no healthy backend, so the 3 passing their health "
+        "checks serve (asia, eu, us); 0 of 3 backends serving; asia reported unhealthy by the hub"
+    )
+    assert await served_from(client, first.address, US) == "us-central1-b"
+    assert await served_from(client, first.address, ASIA) == "asia-east1-a"
+    proxy = provider.proxy("kfed-default-web")
+    assert proxy.decide(peer="127.0.0.1", region_header="us-east1").reason == "fail-open"
+    # A drained cluster stays drained, failing open or not.
+    await provider.ensure(
+        lb(
+            healthy_fleet,
+            asia={"healthy": False, "weight": 0},
+            **{name: {"healthy": False} for name in ("eu", "us")},
+        )
+    )
+    assert await served_from(client, first.address, ASIA) == "europe-west1-b"
+    # One healthy backend by the hub's account and the hub is trusted again.
+    await provider.ensure(lb(healthy_fleet, asia={"healthy": False}, eu={"healthy": False}))
+    assert await served_from(client, first.address, ASIA) == "us-central1-b"

@@ -124,14 +124,23 @@ async def test_only_backend_refusing_gives_a_502_naming_it(
 async def test_no_serving_backend_answers_503_with_the_reason(
     provider: LocalProvider, client: aiohttp.ClientSession, test_backends: MakeBackend
 ) -> None:
-    asia = await test_backends("asia")
-    status = await provider.ensure(lb(backend(asia, "asia-east1", healthy=False)))
+    asia, eu = await test_backends("asia"), await test_backends("eu")
+    await eu.stop()  # its checks fail: the proxy cannot fail open to it
+    status = await provider.ensure(
+        lb(
+            backend(asia, "asia-east1", healthy=False, weight=0),
+            backend(eu, "europe-west1", healthy=False),
+        )
+    )
     assert not status.ready
-    assert status.message == "0 of 1 backends serving; asia reported unhealthy by the hub"
+    assert status.message.startswith(
+        "0 of 2 backends serving; asia drained (weight 0); eu reported unhealthy by the hub"
+    )
     async with client.get(f"http://{status.address}/") as answer:
         assert answer.status == 503
         assert answer.headers["Retry-After"] == "1"
-        assert "no healthy backend: asia unhealthy" in await answer.text()
+        text = await answer.text()
+        assert "no healthy backend: asia unhealthy, eu unhealthy" in text
     value = provider.registry.get_sample_value(
         "kfed_glb_requests_total", {"lb": "web", "backend": "none", "code": "503"}
     )

@@ -103,6 +103,50 @@ def test_no_healthy_backend_is_a_503_that_says_why() -> None:
     assert choose([], client(None), REGIONS).status == 503
 
 
+def test_no_backend_healthy_by_the_hub_fails_open_to_those_whose_checks_pass() -> None:
+    # Every agent went quiet at once (the hub paused, or lost its agents): the checks still
+    # pass for asia and us, eu is drained on purpose and us is full.
+    decision = choose(
+        seed(
+            asia={"healthy": False, "checks_pass": True},
+            eu={"healthy": False, "checks_pass": True, "weight": 0},
+            us={"healthy": False, "checks_pass": True, "in_flight": 10},
+        ),
+        client("us-east1"),
+        REGIONS,
+    )
+    assert decision.reason == "fail-open"
+    assert decision.order == ("asia", "us")  # us is closer but full: it spills over
+    assert decision.detail == (
+        "the hub reports no healthy backend; failing open to the 2 whose health checks pass: "
+        "client in us-east1 (header): closest us (1661 km) is at its in-flight limit of 10; "
+        "spilled over to asia (asia-east1, 13285 km)"
+    )
+
+
+def test_failing_open_needs_passing_checks_and_never_overrides_a_healthy_backend() -> None:
+    only_checks = seed(
+        asia={"healthy": False, "checks_pass": False},
+        eu={"healthy": False, "checks_pass": False},
+        us={"healthy": False, "checks_pass": False},
+    )
+    assert choose(only_checks, client("us-east1"), REGIONS).status == 503
+    one_healthy = seed(
+        asia={"healthy": True, "checks_pass": True},
+        eu={"healthy": False, "checks_pass": True},
+        us={"healthy": False, "checks_pass": True},
+    )
+    decision = choose(one_healthy, client("us-east1"), REGIONS)
+    assert (decision.reason, decision.order) == ("closest", ("asia",))
+    shedding = seed(
+        asia={"healthy": False, "checks_pass": True, "in_flight": 10},
+        eu={"healthy": False},
+        us={"healthy": False},
+    )
+    shed = choose(shedding, client("us-east1"), REGIONS, shed_when_full=True)
+    assert (shed.status, shed.reason) == (503, "no-backend")
+
+
 def test_every_backend_full_overloads_the_least_loaded_unless_shedding() -> None:
     backends = seed(asia={"in_flight": 12}, eu={"in_flight": 10}, us={"in_flight": 11})
     decision = choose(backends, client("asia-east1"), REGIONS)

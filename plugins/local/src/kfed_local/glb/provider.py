@@ -164,7 +164,8 @@ class LocalProvider:
 
 
 def status_of(proxy: GlobalProxy) -> LoadBalancerStatus:
-    """Ready when at least one backend serves; the message names the ones that do not, and why."""
+    """Ready when at least one backend serves (or, failing open, passes its checks); the message
+    names the ones that do not serve, and why."""
     serving, idle = [], []
     for backend in proxy.loads():
         name = backend.cluster
@@ -184,7 +185,17 @@ def status_of(proxy: GlobalProxy) -> LoadBalancerStatus:
         message = f"{len(serving)} of {total} backends serving"
         if idle:
             message += "; " + "; ".join(idle)
-    return LoadBalancerStatus(address=proxy.address, ready=bool(serving), message=message)
+    fail_open = (
+        [] if serving else [b.cluster for b in proxy.loads() if b.checks_pass and b.weight > 0]
+    )
+    if fail_open:
+        message = (
+            f"failing open: the hub reports no healthy backend, so the {len(fail_open)} passing "
+            f"their health checks serve ({', '.join(fail_open)}); {message}"
+        )
+    return LoadBalancerStatus(
+        address=proxy.address, ready=bool(serving or fail_open), message=message
+    )
 
 
 def _check(desired: GlobalLoadBalancer) -> None:

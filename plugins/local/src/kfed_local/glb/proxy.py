@@ -145,6 +145,7 @@ class GlobalProxy:
                 cluster=name,
                 region=b.region,
                 healthy=b.healthy and self.checker.is_healthy(name),
+                checks_pass=self.checker.is_healthy(name),
                 weight=b.weight,
                 in_flight=self._in_flight.get(name, 0),
                 limit=max(0, b.weight) * per_weight,

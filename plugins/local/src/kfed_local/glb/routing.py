@@ -9,6 +9,11 @@ Rules, in order:
 
 * A backend serves only if it is healthy (the hub says so *and* the active checks agree) and
   has a weight above 0 (weight 0 is how the hub drains a full or leaving cluster).
+* Fail open on the hub's account, never on the checks: when no backend is healthy that way,
+  the backends whose active checks pass (weight above 0) serve, and the decision says so. The
+  hub marks a cluster unhealthy when its agent goes quiet; if every agent goes quiet at once
+  the likelier story is the hub's own trouble (a pause, a partition from the agents), and
+  answering 503 everywhere would turn that into an outage of every cluster that still serves.
 * The client's region comes from the trusted ``X-Client-Region`` header when the settings allow
   it (demos and tests, where every client is on loopback), else from the longest matching CIDR
   of the configured client networks. ``X-Forwarded-For`` is never trusted: anyone can write it.
@@ -28,13 +33,13 @@ import ipaddress
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from kfed_local.glb.regions import RegionTable
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Reason = Literal["closest", "spill-over", "most-capacity", "overloaded", "no-backend"]
+Reason = Literal["closest", "spill-over", "most-capacity", "overloaded", "no-backend", "fail-open"]
 PlaceSource = Literal["header", "network", "unknown"]
 
 _REGION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -52,6 +57,8 @@ class BackendLoad:
     region: str
     healthy: bool
     """The hub reports it healthy and the active health checks pass."""
+    checks_pass: bool = False
+    """The active health checks pass, whatever the hub says (used only to fail open)."""
     weight: int = 1
     in_flight: int = 0
     limit: int = 0
@@ -165,10 +172,32 @@ def choose(
 ) -> Decision:
     """Rank the serving backends for one request (see the module docstring for the rules)."""
     serving = [b for b in backends if b.healthy and b.weight > 0]
-    if not serving:
+    if serving:
+        return _rank(serving, client, regions, shed_when_full=shed_when_full)
+    checked = [b for b in backends if b.checks_pass and b.weight > 0]
+    if not checked:
         return Decision(
             order=(), reason="no-backend", detail=_why_none(backends), client_region=client.region
         )
+    decision = _rank(checked, client, regions, shed_when_full=shed_when_full)
+    if decision.status is not None:
+        return decision
+    return replace(
+        decision,
+        reason="fail-open",
+        detail=f"the hub reports no healthy backend; failing open to the {len(checked)} whose "
+        f"health checks pass: {decision.detail}",
+    )
+
+
+def _rank(
+    serving: Sequence[BackendLoad],
+    client: ClientPlace,
+    regions: RegionTable,
+    *,
+    shed_when_full: bool,
+) -> Decision:
+    """Order ``serving`` (every one may serve) for the client: closest with room first."""
     room = [b for b in serving if not b.full]
     if not room:
         if shed_when_full:
