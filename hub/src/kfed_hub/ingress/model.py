@@ -16,6 +16,11 @@ Rules (documented in ``docs/federated-ingress.md``):
   balancer address there. Its weight is the Service's ready endpoints there; it is healthy when
   the cluster is Ready and has at least one ready endpoint. Unhealthy and weight-0 backends stay
   in the list: the provider drains them (and their address is kept for when they recover).
+* Fail open: when not one backend is healthy by that rule, those with a weight above 0 (their
+  clusters are not Ready, their last report had ready endpoints) are sent as healthy, with a
+  note saying so. Every cluster NotReady at once points at the hub (a pause, a partition from
+  its agents) more than at every cluster; the load balancer's own health checks still take out
+  any that really went down, where draining them all would be an outage for certain.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import hashlib
 import ipaddress
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kfed_core.conventions import READY_ENDPOINTS_STATUS
@@ -202,6 +207,13 @@ def plan_backends(
     notes = []
     if waiting:
         notes.append(f"no load balancer address reported yet in {', '.join(waiting)}")
+    quiet = [b.cluster for b in backends if b.weight > 0]
+    if quiet and not any(b.healthy for b in backends):
+        backends = [replace(b, healthy=True) if b.weight > 0 else b for b in backends]
+        notes.append(
+            f"failing open: no cluster of this Ingress is Ready by the hub's account, so "
+            f"{', '.join(quiet)} keep serving as long as the load balancer's health checks pass"
+        )
     return backends, notes
 
 

@@ -77,6 +77,39 @@ def test_names_are_deterministic_safe_and_short() -> None:
     assert all(c.isalnum() or c == "-" for c in long) and long[0].isalpha()
 
 
+def test_no_ready_cluster_fails_open_to_those_whose_last_report_had_endpoints() -> None:
+    # Every agent went quiet at once: the hub keeps the backends that last had ready endpoints
+    # (the load balancer's own checks take out any that really went down) and says so.
+    facts = {
+        name: ClusterFacts(name=name, labels={"region": "us-central1"}, ready=False)
+        for name in ("a", "b", "c")
+    }
+    observed: dict[str, Mapping[str, Any] | None] = {
+        "a": {"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}]}, "kfedReadyEndpoints": 2},
+        "b": {"loadBalancer": {"ingress": [{"ip": "10.0.0.2"}]}, "kfedReadyEndpoints": 0},
+        "c": {"loadBalancer": {"ingress": [{"ip": "10.0.0.3"}]}, "kfedReadyEndpoints": 1},
+    }
+    backends, notes = model.plan_backends(
+        placed=["a", "b", "c"], facts=facts, port=80, observed=observed
+    )
+    assert {b.cluster: (b.weight, b.healthy) for b in backends} == {
+        "a": (2, True),
+        "b": (0, False),  # drained stays drained
+        "c": (1, True),
+    }
+    assert notes == [
+        "failing open: no cluster of this Ingress is Ready by the hub's account, so a, c keep "
+        "serving as long as the load balancer's health checks pass"
+    ]
+    # One Ready cluster with endpoints and the hub's account is trusted: the others drain.
+    facts["c"] = ClusterFacts(name="c", labels={"region": "us-central1"}, ready=True)
+    backends, notes = model.plan_backends(
+        placed=["a", "b", "c"], facts=facts, port=80, observed=observed
+    )
+    assert {b.cluster: b.healthy for b in backends} == {"a": False, "b": False, "c": True}
+    assert notes == []
+
+
 def test_service_ports_resolve_by_number_or_name() -> None:
     svc = {"spec": {"ports": [{"name": "http", "port": 8080}, {"name": "admin", "port": 9000}]}}
     assert model.service_port(svc, 8080) == 8080
