@@ -136,6 +136,9 @@ class Transport:
             opening.add_done_callback(_discard_response)  # it may still arrive: close it then
             raise
         if response.status != 200:
+            if self._closed_meanwhile():  # its pool is shut down: nothing may read the answer
+                _close_response(response.response)
+                raise KubeError(f"{action}: the Kubernetes client is closed")
             status, data = await loop.run_in_executor(self._watch_pool, _drain, response)
             raise error_from_answer(status, data, action=action)
         stream = WatchStream(response.response, self._watch_pool)
@@ -181,6 +184,10 @@ def _discard_response(opening: asyncio.Future[Any]) -> None:
     """Close a watch response that arrived after its opener was cancelled."""
     if opening.cancelled() or opening.exception() is not None:
         return
-    response = opening.result().response
-    response.close()
-    response.release_conn()
+    _close_response(opening.result().response)
+
+
+def _close_response(raw: Any) -> None:
+    """Close an unread answer and give its connection back (closed) to the pool."""
+    raw.close()
+    raw.release_conn()
