@@ -234,6 +234,22 @@ class Walkthrough:
     async def clients(self) -> None:
         c = self.console
         c.title("Clients in Asia and in the US, through the one global address")
+        # The hub counts a cluster as serving once its pods are ready; the load balancer's own
+        # health checks pass a moment later (the cluster's listener opens, the next check runs).
+        seen: dict[str, str] = {}
+
+        async def closest_serve() -> bool:
+            seen[ASIA] = await self.request(ASIA, show=False)
+            seen[US] = await self.request(US, show=False)
+            return region_of(seen[ASIA]) == ASIA and region_of(seen[US]) == "us-central1"
+
+        await c.wait_for(
+            "the load balancer's health checks to pass",
+            closest_serve,
+            within=20,
+            interval=0.2,
+            detail=lambda: f"the Asia client got {seen.get(ASIA)}, the US client {seen.get(US)}",
+        )
         asia = await self.request(ASIA)
         if region_of(asia) != ASIA:
             raise StepFailed(f"the Asia client should be served from {ASIA}, not {asia}")

@@ -18,6 +18,7 @@ from fedharness import Federation, eventually, federation_of, seed_specs
 
 from kfed_hub.ingress.settings import IngressSettings, PluginSettings, ProviderConfig
 from kfed_local.glb.provider import LocalProvider
+from kfed_local.glb.proxy import GlobalProxy
 from kfed_local.sim.config import SEED_CLUSTERS
 from kfed_local.sim.faults import FaultTarget
 
@@ -71,13 +72,18 @@ async def served_from(client: aiohttp.ClientSession, address: str, headers: dict
     return zone
 
 
-def routing(fed: Federation, headers: dict[str, str]) -> str:
-    """What the local load balancer decides for this client right now, and what it knows of
-    each backend: the explanation a failed routing assertion prints."""
+def local_proxy(fed: Federation) -> GlobalProxy:
+    """The blog Ingress's load balancer, inside the hub's local provider."""
     assert fed.hub.ingress is not None
     provider = fed.hub.ingress.pool.started()["local"]
     assert isinstance(provider, LocalProvider)
-    proxy = provider.proxy("kfed-default-nginx")
+    return provider.proxy("kfed-default-nginx")
+
+
+def routing(fed: Federation, headers: dict[str, str]) -> str:
+    """What the local load balancer decides for this client right now, and what it knows of
+    each backend: the explanation a failed routing assertion prints."""
+    proxy = local_proxy(fed)
     decision = proxy.decide(peer="127.0.0.1", region_header=headers.get("X-Client-Region"))
     lines = [f"decision: {decision.reason}: {decision.detail} -> {list(decision.order)}"]
     for load in proxy.loads():
@@ -98,11 +104,34 @@ async def assert_served(
     headers: dict[str, str],
     region: str,
 ) -> str:
-    """The client is served from ``region``; else fail with the load balancer's reasoning."""
+    """The client is served from ``region``; else fail with the load balancer's reasoning and
+    what each cluster runs."""
     zone = await served_from(client, address, headers)
-    assert zone.startswith(f"{region}-"), f"served from {zone}, not {region}\n" + routing(
-        fed, headers
-    )
+    if not zone.startswith(f"{region}-"):
+        explanation = routing(fed, headers)
+        members = []
+        for cluster in NINE:
+            rs = await fed.member(cluster, "apps/v1", "ReplicaSet", "default", "nginx")
+            status = (rs or {}).get("status") or {}
+            spec = (rs or {}).get("spec") or {}
+            endpoints = await fed.member(cluster, "v1", "Endpoints", "default", "nginx")
+            ready = [
+                a.get("ip")
+                for subset in (endpoints or {}).get("subsets") or ()
+                for a in subset.get("addresses") or ()
+            ]
+            sim = fed.fleet.cluster(cluster)
+            members.append(
+                f"  {cluster}: ReplicaSet replicas={spec.get('replicas')} "
+                f"ready={status.get('readyReplicas', 0)} endpoints={ready} "
+                f"listening={sim.traffic.listening()} mode={sim.faults.traffic_mode}"
+            )
+        statuses = await fed.cluster_statuses()
+        raise AssertionError(
+            f"served from {zone}, not {region}\n{explanation}\nmembers:\n"
+            + "\n".join(members)
+            + f"\nclusters: {statuses}"
+        )
     return zone
 
 
@@ -142,6 +171,14 @@ async def test_the_blog_federated_ingress(nine: Federation) -> None:
         return True
 
     await eventually(members_show_it, within=30, what="the global address on all nine members")
+
+    # The hub counts a cluster as serving once its pods are ready; the load balancer's own checks
+    # pass a moment later (the cluster's listener opens, the next check runs).
+    async def checks_pass_everywhere() -> bool:
+        proxy = local_proxy(fed)
+        return all(proxy.is_serving(cluster) for cluster in NINE)
+
+    await eventually(checks_pass_everywhere, within=30, what="the load balancer's checks passing")
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as client:
         await assert_served(fed, client, address, ASIA, "asia-east1")
