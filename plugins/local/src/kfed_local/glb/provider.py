@@ -166,10 +166,11 @@ class LocalProvider:
 def status_of(proxy: GlobalProxy) -> LoadBalancerStatus:
     """Ready when at least one backend serves (or, failing open, passes its checks); the message
     names the ones that do not serve, and why."""
+    loads = proxy.loads()
     serving, idle = [], []
-    for backend in proxy.loads():
+    for backend in loads:
         name = backend.cluster
-        if proxy.is_serving(name):
+        if backend.healthy and backend.weight > 0:  # what proxy.is_serving says
             serving.append(name)
         elif backend.weight <= 0:
             idle.append(f"{name} drained (weight 0)")
@@ -185,9 +186,7 @@ def status_of(proxy: GlobalProxy) -> LoadBalancerStatus:
         message = f"{len(serving)} of {total} backends serving"
         if idle:
             message += "; " + "; ".join(idle)
-    fail_open = (
-        [] if serving else [b.cluster for b in proxy.loads() if b.checks_pass and b.weight > 0]
-    )
+    fail_open = [] if serving else [b.cluster for b in loads if b.checks_pass and b.weight > 0]
     if fail_open:
         message = (
             f"failing open: the hub reports no healthy backend, so the {len(fail_open)} passing "

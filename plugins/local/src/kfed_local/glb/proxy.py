@@ -140,18 +140,21 @@ class GlobalProxy:
     def loads(self) -> list[BackendLoad]:
         """What routing needs to know about every backend, right now."""
         per_weight = self.config.in_flight_per_weight
-        return [
-            BackendLoad(
-                cluster=name,
-                region=b.region,
-                healthy=b.healthy and self.checker.is_healthy(name),
-                checks_pass=self.checker.is_healthy(name),
-                weight=b.weight,
-                in_flight=self._in_flight.get(name, 0),
-                limit=max(0, b.weight) * per_weight,
+        loads = []
+        for name, b in self._backends.items():
+            checks_pass = self.checker.is_healthy(name)
+            loads.append(
+                BackendLoad(
+                    cluster=name,
+                    region=b.region,
+                    healthy=b.healthy and checks_pass,
+                    checks_pass=checks_pass,
+                    weight=b.weight,
+                    in_flight=self._in_flight.get(name, 0),
+                    limit=max(0, b.weight) * per_weight,
+                )
             )
-            for name, b in self._backends.items()
-        ]
+        return loads
 
     def decide(self, *, peer: str | None, region_header: str | None) -> Decision:
         """The routing decision for a request from ``peer`` (exposed for tests and debugging)."""
